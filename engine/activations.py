@@ -1,0 +1,69 @@
+"""Element-wise activations and their derivatives.
+
+Each activation is a pair ``(f, df)`` where ``df(pre, out)`` is the derivative
+of ``out = f(pre)`` with respect to ``pre``; taking both lets each function use
+whichever is cheaper (the sigmoid's derivative is ``out * (1 - out)``).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """Logistic function, computed without overflow for large ``|z|``."""
+    # exp(-|z|) never overflows; pick the algebraically equal form per sign.
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _dsigmoid(pre: np.ndarray, out: np.ndarray) -> np.ndarray:
+    return out * (1.0 - out)
+
+
+def _dtanh(pre: np.ndarray, out: np.ndarray) -> np.ndarray:
+    return 1.0 - out * out
+
+
+def relu(z: np.ndarray) -> np.ndarray:
+    """Rectified linear unit."""
+    return np.maximum(z, 0.0)
+
+
+def _drelu(pre: np.ndarray, out: np.ndarray) -> np.ndarray:
+    return (pre > 0).astype(pre.dtype)
+
+
+def identity(z: np.ndarray) -> np.ndarray:
+    """The identity (reference 004 uses it for its gradient check)."""
+    return z
+
+
+def _didentity(pre: np.ndarray, out: np.ndarray) -> np.ndarray:
+    return np.ones_like(pre)
+
+
+class Activation(NamedTuple):
+    name: str
+    f: Callable[[np.ndarray], np.ndarray]
+    df: Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    "sigmoid": Activation("sigmoid", sigmoid, _dsigmoid),
+    "tanh": Activation("tanh", np.tanh, _dtanh),
+    "relu": Activation("relu", relu, _drelu),
+    "identity": Activation("identity", identity, _didentity),
+}
+
+
+def get(name: str) -> Activation:
+    """Look up an activation by name, with a message listing the choices."""
+    try:
+        return ACTIVATIONS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}"
+        ) from None

@@ -1,0 +1,41 @@
+"""Per-bit losses on sigmoid read-outs.
+
+Both losses take the read-out *logits* ``z`` and targets ``y`` of the same
+shape and return ``(value, dz)``: the mean loss over every element and its
+gradient with respect to ``z``. Working from logits keeps binary
+cross-entropy finite even when a probability rounds to 0 or 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.activations import sigmoid
+
+
+def mse(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean squared error of ``sigmoid(z)`` against ``y`` (the tutorials' loss)."""
+    p = sigmoid(z)
+    err = p - y
+    value = float(np.mean(err * err))
+    dz = (2.0 / err.size) * err * p * (1.0 - p)
+    return value, dz
+
+
+def bce(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean binary cross-entropy of ``sigmoid(z)`` against ``y``."""
+    # log(1 + exp(-|z|)) + max(z, 0) - y*z  ==  -y log p - (1-y) log(1-p)
+    value = float(np.mean(np.logaddexp(0.0, -np.abs(z)) + np.maximum(z, 0.0) - y * z))
+    dz = (sigmoid(z) - y) / z.size
+    return value, dz
+
+
+LOSSES = {"mse": mse, "bce": bce}
+
+
+def get(name: str):
+    """Look up a loss by name, with a message listing the choices."""
+    try:
+        return LOSSES[name]
+    except KeyError:
+        raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}") from None

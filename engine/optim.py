@@ -1,0 +1,103 @@
+"""Optimizers over named parameter dictionaries.
+
+An optimizer's :meth:`step` takes ``params`` and ``grads`` (both
+``dict[str, ndarray]`` with the same keys) and **updates params in place**.
+It keeps its own state per parameter name and never looks inside a model, so
+the learning rate can be changed between steps (``opt.lr = ...``) without
+resetting anything.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+Params = dict[str, np.ndarray]
+
+
+class SGD:
+    """Plain gradient descent: ``p -= lr * g``."""
+
+    def __init__(self, lr: float):
+        self.lr = lr
+
+    def step(self, params: Params, grads: Params) -> None:
+        for name, g in grads.items():
+            params[name] -= self.lr * g
+
+
+class Momentum:
+    """Gradient descent with heavy-ball momentum: ``v = beta v + g; p -= lr v``."""
+
+    def __init__(self, lr: float, beta: float = 0.9):
+        self.lr, self.beta = lr, beta
+        self.velocity: Params = {}
+
+    def step(self, params: Params, grads: Params) -> None:
+        for name, g in grads.items():
+            v = self.velocity.get(name)
+            if v is None:
+                v = self.velocity[name] = np.zeros_like(g)
+            v *= self.beta
+            v += g
+            params[name] -= self.lr * v
+
+
+class Adam:
+    """Adam (Kingma & Ba, 2015) with bias correction; defaults as in the paper."""
+
+    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+        self.t = 0
+        self.m: Params = {}
+        self.v: Params = {}
+
+    def step(self, params: Params, grads: Params) -> None:
+        self.t += 1
+        # Fold both bias corrections into one step size (as in the paper's
+        # "efficient" form) so each parameter costs a handful of operations.
+        step_size = self.lr * math.sqrt(1.0 - self.beta2**self.t) / (1.0 - self.beta1**self.t)
+        eps_hat = self.eps * math.sqrt(1.0 - self.beta2**self.t)
+        for name, g in grads.items():
+            m = self.m.get(name)
+            if m is None:
+                m = self.m[name] = np.zeros_like(g)
+                self.v[name] = np.zeros_like(g)
+            v = self.v[name]
+            m *= self.beta1
+            m += (1.0 - self.beta1) * g
+            v *= self.beta2
+            v += (1.0 - self.beta2) * (g * g)
+            params[name] -= step_size * m / (np.sqrt(v) + eps_hat)
+
+
+OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
+
+
+def make(name: str, lr: float):
+    """Build an optimizer by name (``sgd``, ``momentum`` or ``adam``)."""
+    try:
+        cls = OPTIMIZERS[name]
+    except KeyError:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}") from None
+    return cls(lr)
+
+
+def global_norm(grads: Params) -> float:
+    """Euclidean norm of all gradients taken together."""
+    return math.sqrt(sum(float(np.vdot(g, g)) for g in grads.values()))
+
+
+def clip_by_global_norm(grads: Params, max_norm: float, norm: float | None = None) -> float:
+    """Scale ``grads`` in place so their global norm is at most ``max_norm``.
+
+    Returns the norm before clipping. ``max_norm <= 0`` disables clipping.
+    """
+    if norm is None:
+        norm = global_norm(grads)
+    if max_norm > 0 and norm > max_norm:
+        scale = max_norm / (norm + 1e-12)
+        for g in grads.values():
+            g *= scale
+    return norm

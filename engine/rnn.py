@@ -1,0 +1,100 @@
+"""The vanilla recurrent layer: ``h_t = f(x_t Wxh + h_{t-1} Whh + bh)``.
+
+Everything is time-major: inputs ``x`` are ``(T, B, I)``, hidden states
+``(T, B, H)``. The input projection of all steps is one matrix product; only
+the recurrence loops over time, so a step costs a handful of NumPy calls
+whatever the batch size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine import activations
+from engine.init import weight
+
+
+class RNNCell:
+    """One vanilla RNN layer with a chosen hidden activation.
+
+    The layer's trace entry holds ``pre`` (pre-activations), ``xin`` (the input
+    contribution ``x_t Wxh + bh``), ``rec`` (the recurrent contribution
+    ``h_{t-1} Whh``) and ``h`` (hidden states), each ``(T, B, H)``.
+    """
+
+    kind = "rnn"
+
+    def __init__(self, n_in: int, n_hidden: int, activation: str = "sigmoid", bias: bool = True,
+                 init: str = "xavier", **_):
+        self.n_in, self.n_hidden, self.bias, self.init = n_in, n_hidden, bias, init
+        self.act = activations.get(activation)
+
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        shapes = {"Wxh": (self.n_in, self.n_hidden), "Whh": (self.n_hidden, self.n_hidden)}
+        if self.bias:
+            shapes["bh"] = (self.n_hidden,)
+        return shapes
+
+    def init_params(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        H = self.n_hidden
+        p = {"Wxh": weight(rng, (self.n_in, H), self.init), "Whh": weight(rng, (H, H), self.init)}
+        if self.bias:
+            p["bh"] = np.zeros(H)
+        return p
+
+    def forward(self, p: dict[str, np.ndarray], x: np.ndarray) -> dict[str, np.ndarray]:
+        """Run the layer over ``x`` ``(T, B, I)``; returns its trace entry."""
+        T, B, _ = x.shape
+        H = self.n_hidden
+        xin = x @ p["Wxh"]  # (T, B, H)
+        if self.bias:
+            xin += p["bh"]
+        Whh, f = p["Whh"], self.act.f
+        pre = np.empty((T, B, H), dtype=xin.dtype)
+        rec = np.empty_like(pre)
+        h = np.empty_like(pre)
+        h_prev = np.zeros((B, H), dtype=xin.dtype)
+        for t in range(T):
+            np.matmul(h_prev, Whh, out=rec[t])
+            np.add(xin[t], rec[t], out=pre[t])
+            h[t] = h_prev = f(pre[t])
+        return {"pre": pre, "xin": xin, "rec": rec, "h": h}
+
+    def backward(self, p: dict[str, np.ndarray], x: np.ndarray, tr: dict[str, np.ndarray],
+                 dh_out: np.ndarray, need_dx: bool = True):
+        """Backpropagation through time.
+
+        Parameters
+        ----------
+        p : this layer's parameters
+        x : (T, B, I) the layer's input
+        tr : the layer's trace entry from :meth:`forward`
+        dh_out : (T, B, H) gradient of the loss w.r.t. each ``h_t`` from above
+            (read-out or next layer), not yet including the recurrence
+
+        Returns
+        -------
+        dx : (T, B, I) gradient w.r.t. the input, or None when not needed
+        grads : dict of gradients keyed like ``p``
+        dh_norm : (T,) norm of the full gradient reaching each ``h_t``
+        """
+        pre, h = tr["pre"], tr["h"]
+        T = h.shape[0]
+        dact = self.act.df(pre, h)  # (T, B, H), all steps at once
+        WhhT = p["Whh"].T
+        dh = np.empty_like(h)  # full gradient reaching h_t (from above and from t+1)
+        dpre = np.empty_like(h)
+        dh_next = None  # gradient flowing back from step t+1
+        for t in range(T - 1, -1, -1):
+            dh[t] = dh_out[t] if dh_next is None else dh_out[t] + dh_next
+            np.multiply(dh[t], dact[t], out=dpre[t])
+            dh_next = dpre[t] @ WhhT
+        grads = {
+            "Wxh": np.tensordot(x, dpre, axes=([0, 1], [0, 1])),
+            "Whh": np.tensordot(h[:-1], dpre[1:], axes=([0, 1], [0, 1])),
+        }
+        if self.bias:
+            grads["bh"] = dpre.sum(axis=(0, 1))
+        dx = dpre @ p["Wxh"].T if need_dx else None
+        dh_norm = np.sqrt(np.einsum("tbh,tbh->t", dh, dh))
+        return dx, grads, dh_norm
