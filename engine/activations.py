@@ -7,7 +7,8 @@ whichever is cheaper (the sigmoid's derivative is ``out * (1 - out)``).
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 

@@ -26,7 +26,7 @@ class Config:
     layers: int = 1  # stacked recurrent layers
     activation: str = "sigmoid"  # hidden activation of the vanilla RNN (sigmoid | tanh | relu)
     bias: bool = True  # learn biases in the cells and the read-out
-    init: str = "xavier"  # "uniform": U[-1, 1) as in the tutorial; "xavier": U[-a, a), a = sqrt(6/(fan_in+fan_out))
+    init: str = "xavier"  # "uniform": U[-1, 1) as the tutorial; "xavier": Glorot uniform
     forget_bias: float = 1.0  # LSTM forget-gate bias at start (remember by default)
     keep_prob: float = 1.0  # dropout keep probability on each recurrent layer's output while training
     # --- task ---

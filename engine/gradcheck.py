@@ -9,8 +9,8 @@ norm.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -66,7 +66,7 @@ def check_model(config: Config, batch: int = 3, bits: int = 5, seed: int = 0) ->
     """
     rng = np.random.default_rng(seed)
     model = SequenceModel(config, rng=rng)
-    for name, p in model.params.items():
+    for p in model.params.values():
         if p.ndim == 1:  # biases start at zero (or a constant); move them off it
             p += rng.normal(0.0, 0.5, size=p.shape)
     b = data.random_batch(rng, batch, bits)

@@ -84,7 +84,8 @@ class SequenceModel:
         try:
             cell_cls = CELLS[config.cell]
         except KeyError:
-            raise ValueError(f"cell {config.cell!r} is not available; choose one of {', '.join(CELLS)}") from None
+            raise ValueError(
+                f"cell {config.cell!r} is not available; choose one of {', '.join(CELLS)}") from None
         H = config.hidden
         self.cells = [
             cell_cls(N_IN if l == 0 else H, H, activation=config.activation, bias=config.bias,
@@ -117,7 +118,8 @@ class SequenceModel:
         want = self.param_shapes()
         missing, extra = sorted(set(want) - set(params)), sorted(set(params) - set(want))
         if missing or extra:
-            raise ValueError(f"parameters do not match the architecture: missing {missing}, unexpected {extra}")
+            raise ValueError(
+                f"parameters do not match the architecture: missing {missing}, unexpected {extra}")
         for name, shape in want.items():
             if tuple(np.shape(params[name])) != shape:
                 raise ValueError(f"parameter {name} has shape {np.shape(params[name])}, expected {shape}")
