@@ -39,7 +39,7 @@ class Config:
     clip: float = 0.0  # clip gradients to this global norm; 0 turns clipping off
     steps: int = 1000  # training budget in steps
     seed: int = 0  # seeds initial weights, data order and dropout
-    eval_every: int = 10  # evaluate on the evaluation set every this many steps
+    eval_every: int = 20  # evaluate on the evaluation set every this many steps
     # --- trainer family ---
     algorithm: str = "batched"  # "batched" (vectorised trainer) | "classic" (the tutorial's per-sample loop)
 

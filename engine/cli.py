@@ -1,0 +1,171 @@
+"""Command line: ``python -m engine train|gradcheck ...``.
+
+Every option is validated before any work starts; a bad value ends with an
+argparse-style message and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from engine import classic, gradcheck
+from engine.checkpoint import save
+from engine.config import ACTIVATIONS, LOSSES, OPTIMIZERS, PRESETS, Config
+from engine.model import CELLS
+from engine.train import Trainer
+
+# Options of `train` that map one-to-one onto Config fields (dest -> field).
+TRAIN_FIELDS = ("cell", "hidden", "layers", "activation", "bits", "batch", "optimizer", "lr", "loss",
+                "clip", "keep_prob", "steps", "seed", "eval_every")
+
+
+def _add_model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cell", choices=sorted(CELLS), help="recurrent cell")
+    p.add_argument("--hidden", type=int, metavar="N", help="units per recurrent layer")
+    p.add_argument("--layers", type=int, metavar="N", help="stacked recurrent layers (1-4)")
+    p.add_argument("--activation", choices=ACTIVATIONS, help="hidden activation of the vanilla RNN")
+    p.add_argument("--loss", choices=LOSSES, help="per-bit loss")
+    p.add_argument("--keep-prob", type=float, metavar="P", help="dropout keep probability while training")
+    p.add_argument("--seed", type=int, metavar="N", help="random seed")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m engine", description="Train and inspect recurrent networks that add binary numbers.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,gradcheck,xor}")
+
+    t = sub.add_parser("train", help="train a network on binary addition",
+                       description="Train a network on random sums and evaluate it on every 8-bit pair "
+                                   "(a fixed sample for wider numbers). Options override the preset.")
+    t.add_argument("--preset", choices=sorted(PRESETS), default="fast", help="starting configuration")
+    _add_model_options(t)
+    t.add_argument("--bits", type=int, metavar="N", help="width of the numbers (1-64)")
+    t.add_argument("--batch", type=int, metavar="N", help="sums per step")
+    t.add_argument("--optimizer", choices=OPTIMIZERS)
+    t.add_argument("--lr", type=float, metavar="X", help="learning rate")
+    t.add_argument("--clip", type=float, metavar="X", help="clip gradients to this global norm (0: off)")
+    t.add_argument("--steps", type=int, metavar="N", help="training steps")
+    t.add_argument("--eval-every", type=int, metavar="N", help="evaluate every N steps")
+    t.add_argument("--save", metavar="PATH", help="write the trained model to this .npz file")
+    t.add_argument("--json", action="store_true", help="print one JSON object instead of progress lines")
+    t.set_defaults(func=cmd_train, parser=t)
+
+    g = sub.add_parser("gradcheck", help="compare backpropagation with numerical gradients",
+                       description="Central differences in float64 for every parameter; exits 1 when any "
+                                   f"relative error exceeds {gradcheck.THRESHOLD:g}. Without --cell, "
+                                   "--activation or --loss it checks every combination.")
+    _add_model_options(g)
+    g.add_argument("--bits", type=int, default=5, metavar="N", help="sequence length of the check batch")
+    g.add_argument("--batch", type=int, default=3, metavar="N", help="sums in the check batch")
+    g.add_argument("--no-bias", action="store_true", help="check a model without biases")
+    g.set_defaults(func=cmd_gradcheck, parser=g)
+
+    add_xor = globals().get("add_xor_parser")
+    if add_xor is not None:
+        add_xor(sub)
+    return parser
+
+
+def train_config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Config:
+    """The preset with every given option applied, validated (a bad value exits 2)."""
+    changes = {f: getattr(args, f) for f in TRAIN_FIELDS if getattr(args, f, None) is not None}
+    try:
+        return PRESETS[args.preset].replace(**changes)
+    except ValueError as e:
+        parser.error(str(e))
+
+
+def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    config = train_config(args, parser)
+    trainer = Trainer(config)
+    every = max(1, config.steps // 10)
+    t0 = time.perf_counter()
+    while not trainer.done:
+        trainer.advance(min(every, config.steps - trainer.step))
+        if not args.json and config.algorithm == "classic":
+            # The tutorial's report: the error of one sample every `every` iterations, then the last.
+            errors = trainer.history.train["loss"]
+            for j in range(trainer.step - every, trainer.step):
+                if j >= 0 and j % every == 0 and j < len(errors):
+                    print(f"{j}/{config.steps} :The error is:{classic.format_error(errors[j])}", flush=True)
+        elif not args.json:
+            m = trainer.metrics()
+            print(f"step {m['step']:>7}/{config.steps}  loss {m['loss']:.5f}  "
+                  f"exact {100 * m['exact_accuracy']:6.2f}%  bits {100 * m['bit_accuracy']:6.2f}%",
+                  flush=True)
+    wall = time.perf_counter() - t0
+    m = trainer.metrics()
+    if args.save:
+        try:
+            save(args.save, trainer.model, meta={"step": trainer.step})
+        except OSError as e:
+            print(f"error: could not write {args.save}: {e.strerror or e}", file=sys.stderr)
+            return 1
+    if args.json:
+        print(json.dumps({
+            "steps": trainer.step,
+            "samples": trainer.samples,
+            "wall_s": round(wall, 4),
+            "steps_per_s": round(trainer.step / wall, 2) if wall > 0 else None,
+            "samples_per_s": round(trainer.samples / wall, 2) if wall > 0 else None,
+            "final_loss": m["eval_loss"],
+            "final_train_loss": m["loss"],
+            "exact_accuracy": m["exact_accuracy"],
+            "bit_accuracy": m["bit_accuracy"],
+            "solved_at_step": trainer.solved_at_step,
+            "diverged": m["diverged"],
+            "status": trainer.status,
+            "message": trainer.message or None,
+            "config": config.to_dict(),
+        }))
+    elif config.algorithm == "classic":
+        print(f"The end error is:{classic.format_error(m['loss'])}")
+    else:
+        solved = (f"solved at step {trainer.solved_at_step}" if trainer.solved_at_step is not None
+                  else "not solved")
+        print(f"{trainer.status}: {trainer.step} steps in {wall:.2f} s ({trainer.step / wall:.0f} steps/s), "
+              f"{solved}; exact {100 * m['exact_accuracy']:.2f}% on {len(trainer.eval_batch)} sums")
+    if trainer.message:
+        print(trainer.message, file=sys.stderr)
+    return 1 if m["diverged"] else 0
+
+
+def cmd_gradcheck(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    cells = [args.cell] if args.cell else sorted(CELLS)
+    losses = [args.loss] if args.loss else list(LOSSES)
+    configs = []
+    for cell in cells:
+        acts = [args.activation] if args.activation else (list(ACTIVATIONS) if cell == "rnn" else ["sigmoid"])
+        for act in acts:
+            for loss in losses:
+                try:
+                    configs.append(Config(cell=cell, activation=act, loss=loss, hidden=args.hidden or 4,
+                                          layers=args.layers or 1, bias=not args.no_bias,
+                                          keep_prob=1.0 if args.keep_prob is None else args.keep_prob,
+                                          seed=args.seed or 0).validate())
+                except ValueError as e:
+                    parser.error(str(e))
+    if not 1 <= args.bits <= 16 or not 1 <= args.batch <= 64:
+        parser.error("gradcheck takes --bits from 1 to 16 and --batch from 1 to 64")
+    worst = 0.0
+    for cfg in configs:
+        rows = gradcheck.check_model(cfg, batch=args.batch, bits=args.bits, seed=cfg.seed)
+        bad = [r for r in rows if not r.ok]
+        worst = max([worst] + [r.rel_error for r in rows])
+        name = cfg.cell + (f" {cfg.activation}" if cfg.cell == "rnn" else "")
+        print(f"== {name}, {cfg.loss}, layers {cfg.layers}, hidden {cfg.hidden}, bias {cfg.bias}, "
+              f"keep {cfg.keep_prob:g}: {'FAIL' if bad else 'ok'}")
+        print(gradcheck.format_table(rows))
+    verdict = "passed" if worst <= gradcheck.THRESHOLD else "FAILED"
+    print(f"\ngradient check {verdict}: worst relative error {worst:.2e} "
+          f"(threshold {gradcheck.THRESHOLD:g}) over {len(configs)} model(s)")
+    return 0 if worst <= gradcheck.THRESHOLD else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return args.func(args, args.parser)
