@@ -11,7 +11,7 @@ import json
 import sys
 import time
 
-from engine import classic, gradcheck
+from engine import classic, gradcheck, mlp
 from engine.checkpoint import save
 from engine.config import ACTIVATIONS, LOSSES, OPTIMIZERS, PRESETS, Config
 from engine.model import CELLS
@@ -163,6 +163,49 @@ def cmd_gradcheck(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     print(f"\ngradient check {verdict}: worst relative error {worst:.2e} "
           f"(threshold {gradcheck.THRESHOLD:g}) over {len(configs)} model(s)")
     return 0 if worst <= gradcheck.THRESHOLD else 1
+
+
+def add_xor_parser(sub) -> None:
+    x = sub.add_parser("xor", help="train a small dense network on the four XOR points",
+                       description="Full-batch training of a 2-H-1 (or 2-H-H2-1) network with N(0, 1) "
+                                   "initial weights, as reference 003; prints the prediction for each "
+                                   "input and the mean squared error.")
+    x.add_argument("--hidden", type=int, default=64, metavar="N", help="units in the first hidden layer")
+    x.add_argument("--hidden2", type=int, default=0, metavar="N",
+                   help="units in a second hidden layer (0: none)")
+    x.add_argument("--activation", choices=mlp.ACTIVATIONS, default="sigmoid", help="hidden activation")
+    x.add_argument("--steps", type=int, default=1000, metavar="N", help="full-batch training steps")
+    x.add_argument("--lr", type=float, default=0.1, metavar="X", help="learning rate")
+    x.add_argument("--optimizer", choices=mlp.OPTIMIZERS, default="sgd")
+    x.add_argument("--loss", choices=mlp.LOSSES, default="sse", help="sse: half the summed squared error")
+    x.add_argument("--seed", type=int, default=0, metavar="N", help="seeds the initial weights")
+    x.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
+    x.set_defaults(func=cmd_xor, parser=x)
+
+
+def cmd_xor(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if not (1 <= args.hidden <= mlp.MAX_WIDTH and 0 <= args.hidden2 <= mlp.MAX_WIDTH):
+        parser.error(f"--hidden takes 1 to {mlp.MAX_WIDTH} units, --hidden2 0 (no second layer) to "
+                     f"{mlp.MAX_WIDTH} (got {args.hidden} and {args.hidden2})")
+    hidden = (args.hidden, args.hidden2) if args.hidden2 else (args.hidden,)
+    try:
+        config = mlp.XorConfig(hidden=hidden, activation=args.activation, lr=args.lr, steps=args.steps,
+                               seed=args.seed, optimizer=args.optimizer, loss=args.loss).validate()
+    except ValueError as e:
+        parser.error(str(e))
+    r = mlp.train_xor(config)
+    if args.json:
+        finite = [float(p) if p == p else None for p in r.predictions]  # NaN is not JSON
+        print(json.dumps({"predictions": finite, "mse": r.mse if r.mse == r.mse else None, "steps": r.steps,
+                          "wall_s": round(r.wall_s, 4), "all_correct": r.all_correct, "status": r.status,
+                          "config": config.to_dict()}))
+    else:
+        for x, p in zip(mlp.XOR_X, r.predictions, strict=True):
+            print(f"in: {x} pred: {p:.8f}")
+        print(f"mse: {r.mse:.8f}")
+    if r.status == "diverged":
+        print(r.message, file=sys.stderr)
+    return 1 if r.status == "diverged" else 0
 
 
 def main(argv: list[str] | None = None) -> int:
