@@ -17,11 +17,13 @@ import numpy as np
 
 from engine.activations import sigmoid
 from engine.config import Config
+from engine.gru import GRUCell
 from engine.init import weight
+from engine.lstm import LSTMCell
 from engine.rnn import RNNCell
 
 # Cell classes by Config.cell; other modules register theirs here.
-CELLS: dict[str, type] = {"rnn": RNNCell}
+CELLS: dict[str, type] = {"rnn": RNNCell, "lstm": LSTMCell, "gru": GRUCell}
 
 N_IN, N_OUT = 2, 1  # two operand bits in, one sum bit out
 
