@@ -3,6 +3,7 @@
 Depends on NumPy and the standard library only (never on the UI libraries).
 """
 
+from engine import _runtime  # noqa: F401  (first: process settings for speed, see its docstring)
 from engine.config import PRESETS, Config, preset
 from engine.model import SequenceModel, Trace
 from engine.train import Trainer, evaluate
