@@ -63,9 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--no-bias", action="store_true", help="check a model without biases")
     g.set_defaults(func=cmd_gradcheck, parser=g)
 
-    add_xor = globals().get("add_xor_parser")
-    if add_xor is not None:
-        add_xor(sub)
+    add_xor_parser(sub)
     return parser
 
 
@@ -177,7 +175,8 @@ def add_xor_parser(sub) -> None:
     x.add_argument("--steps", type=int, default=1000, metavar="N", help="full-batch training steps")
     x.add_argument("--lr", type=float, default=0.1, metavar="X", help="learning rate")
     x.add_argument("--optimizer", choices=mlp.OPTIMIZERS, default="sgd")
-    x.add_argument("--loss", choices=mlp.LOSSES, default="sse", help="sse: half the summed squared error")
+    x.add_argument("--loss", choices=mlp.LOSSES, default="ce",
+                   help="ce: summed cross-entropy; sse: half the summed squared error (the reference's)")
     x.add_argument("--seed", type=int, default=0, metavar="N", help="seeds the initial weights")
     x.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
     x.set_defaults(func=cmd_xor, parser=x)
