@@ -75,6 +75,8 @@ class Probe:
     w : (H,) weights on the raw hidden state; b : intercept
     train_acc, test_acc : accuracy on the fitting states and on held-out sums' states
     n_train, n_test : how many states each was measured on
+    baseline_acc : held-out accuracy of the best guess from the current step's two input
+        bits alone (what the probe must beat to show the state remembers something)
     target : what it reads out ("carry_out" by default)
     layer, key : where the states came from
     """
@@ -85,6 +87,7 @@ class Probe:
     test_acc: float
     n_train: int
     n_test: int
+    baseline_acc: float
     target: str
     layer: int
     key: str
@@ -150,7 +153,18 @@ def fit_probe(states: States, target: str = "carry_out", test_frac: float = 0.5,
         return float(np.mean((sigmoid(h[idx] @ w + b) >= 0.5) == (y[idx] >= 0.5)))
 
     return Probe(w=w, b=b, train_acc=acc(tr_idx), test_acc=acc(te_idx), n_train=len(tr_idx),
-                 n_test=len(te_idx), target=target, layer=states.layer, key=states.key)
+                 n_test=len(te_idx), baseline_acc=input_baseline(states, y, tr_idx, te_idx),
+                 target=target, layer=states.layer, key=states.key)
+
+
+def input_baseline(states: States, y: np.ndarray, tr_idx: np.ndarray, te_idx: np.ndarray) -> float:
+    """Held-out accuracy of predicting ``y`` from (a bit, b bit) alone, by majority per combination."""
+    combo = states.a_bit.astype(int) * 2 + states.b_bit.astype(int)
+    guess = np.zeros(4)
+    for k in range(4):
+        sel = combo[tr_idx] == k
+        guess[k] = float(np.mean(y[tr_idx][sel]) >= 0.5) if sel.any() else 0.0
+    return float(np.mean(guess[combo[te_idx]] == y[te_idx])) if len(te_idx) else float("nan")
 
 
 def carry_probe(model: SequenceModel, batch: AdditionBatch | None = None, layer: int = -1, key: str = "h",

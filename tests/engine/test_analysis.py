@@ -118,6 +118,8 @@ def test_probe_reads_the_carry_from_a_trained_8bit_model(report):
     assert report.probe.test_acc > 0.95
     assert report.probe.n_test > 10_000
     assert report.probe.w.shape == (16,)
+    # the current bits alone cannot tell the carry when exactly one of them is 1
+    assert report.probe.baseline_acc < 0.9 < report.probe.test_acc
 
 
 def test_probe_is_deterministic(solved):
