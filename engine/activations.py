@@ -13,9 +13,15 @@ from typing import NamedTuple
 import numpy as np
 
 
-def sigmoid(z: np.ndarray) -> np.ndarray:
-    """Logistic function via ``(1 + tanh(z / 2)) / 2``: no overflow, few passes."""
-    out = np.tanh(np.multiply(z, 0.5))
+def sigmoid(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Logistic function via ``(1 + tanh(z / 2)) / 2``: no overflow, few passes.
+
+    Writes into ``out`` when given (it may be ``z`` itself).
+    """
+    if out is None:
+        out = np.tanh(np.multiply(z, 0.5))  # also right for a scalar z
+    else:
+        np.tanh(np.multiply(z, 0.5, out=out), out=out)
     out += 1.0
     out *= 0.5
     return out
@@ -29,18 +35,21 @@ def _dtanh(pre: np.ndarray, out: np.ndarray) -> np.ndarray:
     return 1.0 - out * out
 
 
-def relu(z: np.ndarray) -> np.ndarray:
+def relu(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Rectified linear unit."""
-    return np.maximum(z, 0.0)
+    return np.maximum(z, 0.0, out=out)
 
 
 def _drelu(pre: np.ndarray, out: np.ndarray) -> np.ndarray:
     return (pre > 0).astype(pre.dtype)
 
 
-def identity(z: np.ndarray) -> np.ndarray:
+def identity(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """The identity (reference 004 uses it for its gradient check)."""
-    return z
+    if out is None:
+        return z.copy()
+    out[...] = z
+    return out
 
 
 def _didentity(pre: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -49,13 +58,13 @@ def _didentity(pre: np.ndarray, out: np.ndarray) -> np.ndarray:
 
 class Activation(NamedTuple):
     name: str
-    f: Callable[[np.ndarray], np.ndarray]
+    f: Callable[..., np.ndarray]  # f(z, out=None)
     df: Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 ACTIVATIONS: dict[str, Activation] = {
     "sigmoid": Activation("sigmoid", sigmoid, _dsigmoid),
-    "tanh": Activation("tanh", np.tanh, _dtanh),
+    "tanh": Activation("tanh", lambda z, out=None: np.tanh(z, out=out), _dtanh),
     "relu": Activation("relu", relu, _drelu),
     "identity": Activation("identity", identity, _didentity),
 }

@@ -135,7 +135,14 @@ def make_batch(a, b, bits: int) -> AdditionBatch:
             f"{int(a[i])} + {int(b[i])} = {int(a[i]) + int(b[i])} does not fit in {bits} bits "
             f"(the sum must be at most {2**bits - 1})"
         )
-    a_bits, b_bits, s_bits = int_to_bits(a, bits), int_to_bits(b, bits), int_to_bits(s, bits)
+    return _layout(a, b, s, bits)
+
+
+def _layout(a: np.ndarray, b: np.ndarray, s: np.ndarray, bits: int) -> AdditionBatch:
+    """Build the batch from checked ``uint64`` operands and their sum (no validation: hot path)."""
+    shifts = np.arange(bits, dtype=np.uint64)
+    abs_bits = ((np.stack([a, b, s])[..., None] >> shifts) & np.uint64(1)).astype(np.uint8)  # (3, B, T)
+    a_bits, b_bits, s_bits = abs_bits
     # The sum is a XOR b XOR carries, so the carries are recovered exactly.
     carry_in = a_bits ^ b_bits ^ s_bits
     carry_out = np.zeros_like(carry_in)
@@ -157,7 +164,7 @@ def random_batch(rng: np.random.Generator, batch: int, bits: int) -> AdditionBat
     high = operand_limit(bits)
     a = rng.integers(0, high, size=batch, dtype=np.uint64, endpoint=False)
     b = rng.integers(0, high, size=batch, dtype=np.uint64, endpoint=False)
-    return make_batch(a, b, bits)
+    return _layout(a, b, a + b, bits)  # both below 2**(bits-1): the sum always fits
 
 
 def exhaustive_pairs(bits: int) -> tuple[np.ndarray, np.ndarray]:

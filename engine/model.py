@@ -177,9 +177,10 @@ class SequenceModel:
         """
         grads: dict[str, np.ndarray] = {}
         top = trace.layers[-1]["h"] if trace.masks[-1] is None else trace.layers[-1]["h"] * trace.masks[-1]
-        grads["Why"] = np.tensordot(top, dz, axes=([0, 1], [0, 1]))
+        dz2 = dz.reshape(-1, dz.shape[2])  # (T*B, O)
+        grads["Why"] = top.reshape(-1, top.shape[2]).T @ dz2
         if self.config.bias:
-            grads["by"] = dz.sum(axis=(0, 1))
+            grads["by"] = dz2.sum(axis=0)
         dh = dz @ self.params["Why"].T  # (T, B, H)
         norms = np.zeros((len(self.cells), trace.x.shape[0]))
         for l in range(len(self.cells) - 1, -1, -1):

@@ -57,7 +57,7 @@ class RNNCell:
         for t in range(T):
             np.matmul(h_prev, Whh, out=rec[t])
             np.add(xin[t], rec[t], out=pre[t])
-            h[t] = h_prev = f(pre[t])
+            h_prev = f(pre[t], out=h[t])
         return {"pre": pre, "xin": xin, "rec": rec, "h": h}
 
     def backward(self, p: dict[str, np.ndarray], x: np.ndarray, tr: dict[str, np.ndarray],
@@ -89,12 +89,14 @@ class RNNCell:
             dh[t] = dh_out[t] if dh_next is None else dh_out[t] + dh_next
             np.multiply(dh[t], dact[t], out=dpre[t])
             dh_next = dpre[t] @ WhhT
+        H = h.shape[2]
+        dpre2 = dpre.reshape(-1, H)  # (T*B, H): a sum over steps and batch is one matrix product
         grads = {
-            "Wxh": np.tensordot(x, dpre, axes=([0, 1], [0, 1])),
-            "Whh": np.tensordot(h[:-1], dpre[1:], axes=([0, 1], [0, 1])),
+            "Wxh": x.reshape(-1, x.shape[2]).T @ dpre2,
+            "Whh": h[:-1].reshape(-1, H).T @ dpre[1:].reshape(-1, H),
         }
         if self.bias:
-            grads["bh"] = dpre.sum(axis=(0, 1))
+            grads["bh"] = dpre2.sum(axis=0)
         dx = dpre @ p["Wxh"].T if need_dx else None
         dh_norm = np.sqrt(np.einsum("tbh,tbh->t", dh, dh))
         return dx, grads, dh_norm
