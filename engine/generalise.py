@@ -37,6 +37,24 @@ class LengthCurve:
     train_bits: int
 
 
+GATE_BLOCKS = {"rnn": 1, "gru": 3, "lstm": 4}  # matrix blocks per step of each cell kind
+
+
+def default_widths(train_bits: int) -> list[int]:
+    """A grid from the training width to 64: every width up to 16, then every 4 to 32, every 8 to 64."""
+    train = check_bits(train_bits)
+    grid = list(range(1, 17)) + list(range(20, 33, 4)) + list(range(40, MAX_BITS + 1, 8))
+    return sorted({w for w in grid if w >= train} | {train})
+
+
+def auto_pairs(model: SequenceModel, widths, flops: float = 2e9, lo: int = 20, hi: int = 1000) -> int:
+    """Sums per width so that the whole curve costs about ``flops`` (between ``lo`` and ``hi``)."""
+    cfg = model.config
+    per_step = 2.0 * cfg.layers * GATE_BLOCKS.get(cfg.cell, 4) * cfg.hidden * (cfg.hidden + 2)
+    total = per_step * sum(int(w) for w in widths)
+    return int(np.clip(flops / max(total, 1.0), lo, hi))
+
+
 def accuracy_at(model: SequenceModel, bits: int, max_pairs: int = 1000,
                 seed: int = 1234) -> tuple[float, float, int]:
     """Exact-sum and bit accuracy of ``model`` on sums of width ``bits`` (sampled unless few exist)."""
@@ -46,17 +64,20 @@ def accuracy_at(model: SequenceModel, bits: int, max_pairs: int = 1000,
     return float(right.all(axis=0).mean()), float(right.mean()), len(batch)
 
 
-def length_generalisation(model: SequenceModel, widths=None, max_pairs: int = 1000,
+def length_generalisation(model: SequenceModel, widths=None, max_pairs: int | None = 1000,
                           seed: int = 1234) -> LengthCurve:
     """Exact-sum accuracy for every width in ``widths`` (default: the training width up to 64).
 
     Each width gets its own fixed sample of ``max_pairs`` sums (every sum when
     there are fewer), drawn from ``seed``, so repeated calls agree.
+    ``max_pairs=None`` picks a number that keeps wide models quick (:func:`auto_pairs`).
     """
     train = model.config.bits
     ws = list(range(train, MAX_BITS + 1)) if widths is None else [check_bits(int(w)) for w in widths]
     if not ws:
         raise ValueError("give at least one bit width")
+    if max_pairs is None:
+        max_pairs = auto_pairs(model, ws)
     exact, bit, pairs = zip(*(accuracy_at(model, w, max_pairs, seed) for w in ws), strict=True)
     return LengthCurve(widths=np.asarray(ws, dtype=np.int64), exact_acc=np.asarray(exact),
                        bit_acc=np.asarray(bit), pairs=np.asarray(pairs, dtype=np.int64), train_bits=train)

@@ -18,7 +18,7 @@ from engine.analysis import (
 )
 from engine.data import eval_set, make_batch
 from engine.explain import explain_step, hard_cases, parse_operand, random_pair, unroll_sum, wrong_sums
-from engine.generalise import length_generalisation
+from engine.generalise import auto_pairs, default_widths, length_generalisation
 from engine.probe import ProbeTracker, carry_probe, fit_logistic, fit_probe, split_pairs
 from engine.states import collect_states
 
@@ -238,6 +238,17 @@ def test_length_generalisation_is_repeatable_and_checks_widths(solved):
     assert_array_equal(a.exact_acc, b.exact_acc)
     with pytest.raises(ValueError):
         length_generalisation(solved, widths=[65])
+
+
+def test_default_width_grid_runs_from_the_training_width_to_64():
+    assert default_widths(8) == [8, 9, 10, 11, 12, 13, 14, 15, 16, 20, 24, 28, 32, 40, 48, 56, 64]
+    assert default_widths(13)[0] == 13 and default_widths(64) == [64]
+
+
+def test_auto_pairs_shrinks_for_wide_models():
+    ws = default_widths(8)
+    assert auto_pairs(fresh(), ws) == 1000
+    assert 20 <= auto_pairs(fresh(hidden=256), ws) < 100
 
 
 def test_a_diverged_model_scores_zero_instead_of_raising():
