@@ -157,6 +157,10 @@ class Projection:
     components: np.ndarray
     mean: np.ndarray
 
+    def project(self, h: np.ndarray) -> np.ndarray:
+        """Coordinates (..., k) of any states ``h`` (..., H) on the same components."""
+        return (np.nan_to_num(h) - self.mean) @ self.components.T
+
 
 def pca_projection(states: States, k: int = 2, max_points: int = 3000, target: str = "carry_out",
                    seed: int = 0) -> Projection:

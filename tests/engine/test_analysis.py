@@ -204,6 +204,12 @@ def test_pca_shapes_and_explained_variance(report):
     assert set(np.unique(pr.carry)) == {0, 1}
 
 
+def test_pca_projects_new_states_like_the_drawn_ones(solved_states):
+    pr = pca_projection(solved_states, max_points=50)
+    rows = np.flatnonzero((solved_states.pair == pr.pair[0]) & (solved_states.step == pr.step[0]))
+    assert_allclose(pr.project(solved_states.h[rows[0]]), pr.points[0], atol=1e-12)
+
+
 def test_pca_with_one_unit_pads_the_second_component(solved):
     s = collect_states(fresh(hidden=1), make_batch([3, 9], [4, 1], 4))
     pr = pca_projection(s)
