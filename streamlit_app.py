@@ -1,7 +1,31 @@
-"""RNN Addition Lab (placeholder until the app shell lands)."""
+"""RNN Addition Lab: the router.
+
+Sets the page up, shows the run status on every page (it updates, and
+training goes on, whichever page is open) and runs the chosen page.
+"""
+
+from pathlib import Path
 
 import streamlit as st
 
+from ui import live
+
 st.set_page_config(page_title="RNN Addition Lab", page_icon="➕", layout="wide")
-st.title("RNN Addition Lab")
-st.write("Watch a recurrent network learn to add binary numbers.")
+
+HERE = Path(__file__).parent
+# The pages in menu order: (file, title, icon, URL path). The first one is the default.
+# A page appears once its file exists.
+PAGES = [
+    ("pages/train.py", "Train", ":material/model_training:", "train"),
+    ("pages/unrolled.py", "Unrolled", ":material/view_week:", "unrolled"),  # step through one sum
+    ("pages/xor.py", "XOR", ":material/grid_on:", "xor"),  # the XOR playground
+]
+
+page = st.navigation(
+    [st.Page(path, title=title, icon=icon, url_path=url, default=(i == 0))
+     for i, (path, title, icon, url) in enumerate(PAGES) if (HERE / path).exists()],
+    position="top",
+)
+st.markdown(f"#### RNN Addition Lab · {page.title}")
+live.status_bar()
+page.run()

@@ -1,0 +1,64 @@
+"""Train: set hyperparameters, press Play, watch a recurrent network learn to add."""
+
+import streamlit as st
+
+from ui import controls, downloads, figures, live, predictions, query, state
+
+lab = state.session()
+config = controls.config_controls(lab.config, key="train")
+query.write(config)
+pending = state.apply(config)
+
+st.markdown(
+    "Press **Play** and the network starts adding random pairs of binary numbers, one bit per time step "
+    "from the least significant end. Watch the loss fall, the accuracy climb and the example sums below "
+    "turn right (red bits are wrong). Change the settings on the left; the learning rate applies at once.")
+for warning in lab.link_warnings:
+    st.warning(warning, icon=":material/link_off:")
+
+controls.run_controls(key="train")
+
+if lab.error:
+    st.error(lab.error, icon=":material/error:")
+if pending:
+    with st.container(border=True):
+        st.info(f"You changed **{', '.join(pending)}**. The network being trained still uses the old "
+                "settings; reset to start a fresh one with the new settings.", icon=":material/info:")
+        st.button("Reset with the new settings", key="train.reset_pending", on_click=controls._reset,
+                  icon=":material/restart_alt:")
+
+
+@live.view()
+def curves():
+    tr = state.session().trainer
+    train, evals, rev = tr.history.train, tr.history.evals, id(tr)
+    c1, c2, c3 = st.columns(3)
+    c1.plotly_chart(figures.loss_figure(train["step"], train["loss"], evals["step"], evals["eval_loss"],
+                                        revision=rev), key="train.loss_chart")
+    c2.plotly_chart(figures.accuracy_figure(evals["step"], evals["exact_acc"], evals["bit_acc"],
+                                            revision=rev), key="train.accuracy_chart")
+    c3.plotly_chart(figures.grad_norm_figure(train["step"], train["grad_norm"], revision=rev),
+                    key="train.grad_chart")
+
+
+@live.view(every=3)
+def glance():
+    tr = state.session().trainer
+    bits = tr.config.bits
+    rows = predictions.predict(tr.model, predictions.example_sums(bits), bits)
+    left, right = st.columns([3, 2])
+    with left:
+        st.subheader(f"Example sums: {predictions.summary(rows)}")
+        st.html(predictions.table_html(rows))
+    with right:
+        first = rows[0]
+        view = predictions.glance(tr.model, first.a, first.b, bits)
+        st.subheader(f"Inside the network: {first.a} + {first.b}")
+        st.plotly_chart(figures.hidden_heatmap(view.h, view.bit_rows, zrange=view.zrange,
+                                               title="Hidden state per bit", revision=id(tr)),
+                        key="train.hidden_chart")
+
+
+curves()
+glance()
+downloads.download_buttons(lab.trainer, running=lab.running, key="train")

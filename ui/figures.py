@@ -1,0 +1,155 @@
+"""Plotly figure builders: arrays in, ``go.Figure`` out, nothing else.
+
+Every builder is a pure function of NumPy arrays, so a page (or a test) can
+build figures from any history or trace. Each sets ``layout.uirevision`` to
+the ``revision`` it is given, so zoom and hidden traces survive live updates;
+pass a new revision (e.g. one per run) to start afresh. Long histories are
+averaged down to ``MAX_POINTS`` points with :func:`downsample` so a
+100 000-step run stays cheap to send and draw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+MAX_POINTS = 2000
+HEIGHT = 280
+FONT = 14
+COLORS = {"loss": "#1f5fbf", "eval": "#d9480f", "exact": "#2b8a3e", "bit": "#7048e8", "grad": "#c2255c"}
+
+
+def downsample(x: np.ndarray, *ys: np.ndarray, max_points: int = MAX_POINTS) -> tuple[np.ndarray, ...]:
+    """Average consecutive points into at most ``max_points`` buckets.
+
+    ``x`` keeps the last value of each bucket (the step reached); each ``y`` its
+    mean over the finite values (NaN when none). Short inputs come back as they are.
+    """
+    x = np.asarray(x, dtype=float)
+    ys = tuple(np.asarray(y, dtype=float) for y in ys)
+    n = len(x)
+    if n <= max_points:
+        return (x, *ys)
+    size = -(-n // max_points)  # ceil: points per bucket
+    m = n // size
+    start = n - m * size  # keep the newest points in whole buckets; the oldest remainder is dropped
+    out_x = x[start:].reshape(m, size)[:, -1]
+    out = []
+    for y in ys:
+        yb = y[start:].reshape(m, size)
+        ok = np.isfinite(yb)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out.append(np.where(ok, yb, 0.0).sum(axis=1) / ok.sum(axis=1))
+    return (out_x, *out)
+
+
+def _finite(y: np.ndarray) -> np.ndarray:
+    """Non-finite values become NaN (gaps), which JSON and plotly both accept."""
+    y = np.asarray(y, dtype=float)
+    return np.where(np.isfinite(y), y, np.nan)
+
+
+def _layout(fig: go.Figure, title: str, revision, height: int = HEIGHT, hovermode: str = "x unified",
+            **axes) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0.0, "xanchor": "left", "font": {"size": FONT + 2}},
+        height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        font={"size": FONT}, uirevision=revision, hovermode=hovermode,
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
+        **axes,
+    )
+    return fig
+
+
+def _line(x, y, name: str, color: str, fmt: str, width: float = 2.0) -> go.Scatter:
+    return go.Scatter(x=x, y=_finite(y), name=name, mode="lines", line={"color": color, "width": width},
+                      hovertemplate=f"{name}: %{{y:{fmt}}}<extra></extra>")
+
+
+def _step_axis() -> dict:
+    return {"title": {"text": "step"}, "hoverformat": ",d", "rangemode": "tozero"}
+
+
+def loss_figure(step: np.ndarray, loss: np.ndarray, eval_step: np.ndarray | None = None,
+                eval_loss: np.ndarray | None = None, revision="loss") -> go.Figure:
+    """Training loss per step (and evaluation-set loss) on a log axis."""
+    fig = go.Figure()
+    x, y = downsample(step, loss)
+    fig.add_trace(_line(x, y, "training loss", COLORS["loss"], ".4g", 1.5))
+    if eval_step is not None and eval_loss is not None and len(eval_step):
+        ex, ey = downsample(eval_step, eval_loss)
+        fig.add_trace(_line(ex, ey, "evaluation loss", COLORS["eval"], ".4g"))
+    return _layout(fig, "Loss (log scale)", revision, xaxis=_step_axis(),
+                   yaxis={"type": "log", "exponentformat": "power"})
+
+
+def accuracy_figure(eval_step: np.ndarray, exact: np.ndarray, bit: np.ndarray,
+                    revision="accuracy") -> go.Figure:
+    """Exact-sum and bit accuracy on the evaluation set, in percent."""
+    x, e, b = downsample(eval_step, exact, bit)
+    fig = go.Figure([
+        _line(x, 100 * e, "exact sums", COLORS["exact"], ".1f"),
+        _line(x, 100 * b, "bits", COLORS["bit"], ".1f"),
+    ])
+    return _layout(fig, "Accuracy on the evaluation set (%)", revision, xaxis=_step_axis(),
+                   yaxis={"range": [0, 101], "ticksuffix": "%"})
+
+
+def grad_norm_figure(step: np.ndarray, grad_norm: np.ndarray, revision="grad_norm") -> go.Figure:
+    """Global gradient norm per step (before clipping) on a log axis."""
+    x, g = downsample(step, grad_norm)
+    fig = go.Figure([_line(x, g, "gradient norm", COLORS["grad"], ".3g", 1.5)])
+    return _layout(fig, "Gradient norm (log scale)", revision, xaxis=_step_axis(),
+                   yaxis={"type": "log", "exponentformat": "power"})
+
+
+def hidden_heatmap(h: np.ndarray, bit_rows: Mapping[str, Sequence[int]] | None = None, *,
+                   highlight: int | None = None, unit_order: Sequence[int] | None = None,
+                   zrange: tuple[float, float] | None = None, title: str = "Hidden state",
+                   revision="hidden", height: int | None = None) -> go.Figure:
+    """Hidden units x time steps (least significant bit on the left), bit rows beneath.
+
+    Parameters
+    ----------
+    h : (H, T) activations of one sum, units x steps
+    bit_rows : label -> (T,) 0/1 values drawn as a grid under the heatmap (e.g. the carries)
+    highlight : a time step to outline in both panels
+    unit_order : row order of the units (e.g. ranked by how well they track the carry)
+    zrange : colour scale limits; by default the data's range
+    """
+    h = np.asarray(h, dtype=float)
+    H, T = h.shape
+    order = np.arange(H) if unit_order is None else np.asarray(unit_order)
+    rows = dict(bit_rows or {})
+    steps = np.arange(T)
+    zmin, zmax = zrange if zrange is not None else (float(np.nanmin(h)), float(np.nanmax(h)))
+    # Two panels on one x axis: units on top (y), bit rows beneath (y2), sized by their row counts.
+    split = len(rows) * 1.4 / (H + len(rows) * 1.4) if rows else 0.0
+    gap = 0.05 if rows else 0.0
+    fig = go.Figure(go.Heatmap(
+        z=_finite(h[order]), x=steps, y=[f"unit {i}" for i in order], zmin=zmin, zmax=zmax,
+        colorscale="Viridis", xgap=1, ygap=1,
+        colorbar={"title": {"text": "h"}, "thickness": 12, "len": 1 - split, "y": 1.0, "yanchor": "top"},
+        hovertemplate="%{y}, bit %{x}<br>h = %{z:.3f}<extra></extra>",
+    ))
+    axes = {"yaxis": {"domain": [split + gap, 1.0], "autorange": "reversed", "showticklabels": H <= 32}}
+    if rows:
+        grid = np.array([np.asarray(v, dtype=float) for v in rows.values()])
+        fig.add_trace(go.Heatmap(
+            z=grid, x=steps, y=list(rows), zmin=0, zmax=1, showscale=False, yaxis="y2",
+            colorscale=[[0, "#f1f3f5"], [1, "#343a40"]], xgap=2, ygap=2,
+            text=grid.astype(int).astype(str), texttemplate="%{text}", textfont={"size": FONT},
+            hovertemplate="%{y}, bit %{x}: %{z:.0f}<extra></extra>",
+        ))
+        axes["yaxis2"] = {"domain": [0.0, split], "autorange": "reversed"}
+    shapes = []
+    if highlight is not None and 0 <= highlight < T:
+        shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": highlight - 0.5,
+                       "x1": highlight + 0.5, "y0": 0, "y1": 1, "line": {"color": "#e03131", "width": 3}})
+    fig.update_layout(shapes=shapes)
+    return _layout(fig, title, revision, height=height or max(260, 20 * H + 40 * len(rows) + 90),
+                   hovermode="closest", xaxis={"tickmode": "array", "tickvals": steps,
+                                               "title": {"text": "bit position (least significant first)"}},
+                   **axes)

@@ -1,0 +1,183 @@
+"""Live training: the one tick every live view runs, and the fragments that run it.
+
+While a tab plays, each live view is an ``st.fragment`` rerun every
+``INTERVAL`` seconds; it first calls :func:`advance`, which trains the
+session's trainer for a short time box (``TICK_SECONDS`` times the speed
+setting), then draws. Paused, the fragments have no timer at all.
+
+Several live views may run in the same script run (the status bar of every
+page and a page's own views); only the first one trains, so one run never
+holds the session for more than one time box. A click waits for the run in
+progress, so keeping ticks short keeps the page responsive.
+
+Pages use:
+
+- ``@view()`` / ``@view(every=3)`` -- make a live fragment (trains, then draws)
+- ``advance()`` -- one tick (what ``view`` calls; call it yourself in a hand-made fragment)
+- ``play()``, ``pause()``, ``step()`` -- the controls
+- ``status_bar()`` -- the compact run status the router shows on every page
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import time
+
+import streamlit as st
+
+from ui.state import session, state_label
+
+TICK_SECONDS = 0.1  # training time per tick at speed 1
+INTERVAL = 0.1  # seconds between live-view reruns while playing
+MIN_GAP = 0.02  # without a run identity, chunks closer than this count as the same run
+SPEEDS = {"crawl": 0.02, "slow": 0.25, "normal": 1.0, "fast": 2.0}  # label -> time-box multiple
+
+
+def _run_token():
+    """An object unique to the current script run, or None if Streamlit does not expose one."""
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        return get_script_run_ctx().parallel_coordinator  # replaced at the start of every run
+    except Exception:  # noqa: BLE001 -- an internal detail; fall back to the wall clock
+        return None
+
+
+def _chunk(lab, seconds: float) -> int:
+    """Train for about ``seconds``; stop playing on trouble. Returns steps taken."""
+    tr = lab.trainer
+    solved_before = tr.solved_at_step is not None
+    try:
+        n = tr.advance_for(seconds)
+    except Exception as e:  # noqa: BLE001 -- a model that fails mid-run is reported, never raised
+        lab.running = False
+        lab.error = f"Training stopped at step {tr.step}: {e}"
+        return 0
+    lab.ticks += 1
+    lab.last_tick_end = time.perf_counter()
+    lab.rate.add(tr.step, lab.last_tick_end)
+    if tr.done or (lab.auto_pause and not solved_before and tr.solved_at_step is not None):
+        lab.running = False
+    return n
+
+
+def advance() -> int:
+    """One live tick: train this session for one time box if playing. Returns steps taken.
+
+    Does nothing when paused, when the trainer is done, or when another live
+    view already trained in this script run. When training stops by itself
+    (budget used, diverged, solved with auto-pause, an error) it reruns the
+    whole app so every timer switches off.
+    """
+    lab = session()
+    if not lab.running:
+        return 0
+    token = _run_token()
+    now = time.perf_counter()
+    if token is not None and token is lab.tick_token:
+        return 0
+    if token is None and now - lab.last_tick_end < MIN_GAP:
+        return 0
+    lab.tick_token = token
+    if lab.trainer.done:
+        lab.running = False
+        n = 0
+    else:
+        n = _chunk(lab, TICK_SECONDS * lab.speed)
+    if not lab.running:
+        st.rerun()
+    return n
+
+
+def play() -> None:
+    """Start ticking (no-op when the run is done)."""
+    lab = session()
+    lab.error = ""
+    if not lab.trainer.done:
+        lab.running = True
+        lab.rate.clear()
+        lab.rate.add(lab.trainer.step)
+
+
+def pause() -> None:
+    lab = session()
+    lab.running = False
+
+
+def step() -> int:
+    """Train one time box now (the Step button); pauses first."""
+    lab = session()
+    lab.running = False
+    lab.error = ""
+    if lab.trainer.done:
+        return 0
+    n = _chunk(lab, TICK_SECONDS * lab.speed)
+    lab.running = False
+    return n
+
+
+def interval(every: float = 1.0) -> float | None:
+    """The ``run_every`` for a live fragment: ``every`` x ``INTERVAL`` while playing, else None."""
+    return INTERVAL * every if session().running else None
+
+
+def view(func=None, *, every: float = 1.0):
+    """Decorator: a live fragment that ticks (:func:`advance`) and then draws.
+
+    Apply it inside the page script (each run) so the timer follows Play and
+    Pause. ``every`` slows the redraw of heavier views: ``every=3`` reruns at a
+    third of the rate.
+    """
+    if func is None:
+        return functools.partial(view, every=every)
+
+    @functools.wraps(func)
+    def body(*args, **kwargs):
+        advance()
+        return func(*args, **kwargs)
+
+    return st.fragment(body, run_every=interval(every))
+
+
+# --- the run status ------------------------------------------------------------------------------
+
+STATE_ICONS = {"idle": "⏹", "training": "▶", "paused": "⏸", "solved": "✔", "finished": "■",
+               "diverged": "⚠"}
+
+
+def _fmt(value: float, spec: str) -> str:
+    return "–" if value is None or not math.isfinite(value) else format(value, spec)
+
+
+def status_values(lab) -> dict[str, str]:
+    """The status bar's figures as display strings (label -> value)."""
+    tr = lab.trainer
+    ev = tr.history.evals
+    state = state_label(lab)
+    return {
+        "State": f"{STATE_ICONS[state]} {state}",
+        "Step": f"{tr.step:,} / {tr.config.steps:,}",
+        "Samples seen": f"{tr.samples:,}",
+        "Loss": _fmt(tr.history.train.last("loss"), ".4g"),
+        "Exact sums": _fmt(100 * ev.last("exact_acc"), ".1f") + ("%" if len(ev) else ""),
+        "Steps/s": _fmt(lab.rate.rate, ",.0f") if lab.running else "–",
+    }
+
+
+def _draw_status() -> None:
+    lab = session()
+    with st.container(border=True, key="status_bar"):
+        cols = st.columns(6)
+        for col, (label, value) in zip(cols, status_values(lab).items(), strict=True):
+            col.metric(label, value)
+        tr = lab.trainer
+        if tr.status == "diverged":
+            st.error(tr.message, icon="⚠️")
+        elif tr.solved_at_step is not None:
+            st.caption(f"Every sum of the evaluation set was right at step {tr.solved_at_step:,}.")
+
+
+def status_bar() -> None:
+    """The compact run status; a live view, so it updates (and trains) on every page."""
+    view(_draw_status)()

@@ -1,0 +1,131 @@
+"""Live predictions on a few fixed sums, laid out as the tutorials print them.
+
+:func:`example_sums` picks the sums (long carry chains first, then a few
+random ones from the training range, the same every time for a width);
+:func:`predict` asks the model (through the engine) and :func:`table_html`
+draws them with every wrong bit highlighted.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.data import bits_to_int, make_batch, operand_limit
+from engine.explain import hard_cases, random_pair, unroll_sum
+from engine.model import SequenceModel
+
+EXAMPLES_SEED = 2024
+N_EXAMPLES = 6
+
+
+def example_sums(bits: int, n: int = N_EXAMPLES) -> list[tuple[int, int]]:
+    """``n`` fixed sums inside the training range (both operands below ``2**(bits-1)``)."""
+    top = operand_limit(bits)
+    pairs = [(c["a"], c["b"]) for c in hard_cases(bits) if c["a"] < top and c["b"] < top]
+    pairs = [p for p in pairs if p != (0, 0)][: n // 2]
+    rng = np.random.default_rng(EXAMPLES_SEED)
+    for _ in range(50):
+        if len(pairs) >= n:
+            break
+        p = random_pair(rng, bits)
+        if p not in pairs:
+            pairs.append(p)
+    return pairs
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One sum and the network's answer; bit strings are most significant bit first."""
+
+    a: int
+    b: int
+    true_sum: int
+    predicted: int
+    a_bits: str
+    b_bits: str
+    true_bits: str
+    pred_bits: str
+
+    @property
+    def correct(self) -> bool:
+        return self.true_bits == self.pred_bits
+
+
+def predict(model: SequenceModel, pairs: list[tuple[int, int]], bits: int) -> list[Prediction]:
+    """The model's answer to each sum of ``pairs`` at width ``bits``."""
+    batch = make_batch([a for a, _ in pairs], [b for _, b in pairs], bits)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        probs = model.predict(batch.x)  # (B, T)
+    pred = np.nan_to_num(probs, nan=0.0) >= 0.5
+
+    def s(v) -> str:  # LSB-first bits -> MSB-first text
+        return "".join("1" if x else "0" for x in np.asarray(v)[::-1])
+
+    out = []
+    for i, (a, b) in enumerate(pairs):
+        out.append(Prediction(
+            a=a, b=b, true_sum=a + b, predicted=int(bits_to_int(pred[i].astype(np.uint8))),
+            a_bits=s(batch.x[i, :, 0] > 0.5), b_bits=s(batch.x[i, :, 1] > 0.5),
+            true_bits=s(batch.y[i, :, 0] > 0.5), pred_bits=s(pred[i]),
+        ))
+    return out
+
+
+TABLE_CSS = """
+<style>
+.sums {border-collapse: collapse; font-size: 1.05rem; width: 100%;}
+.sums th {text-align: right; font-weight: 600; padding: 4px 10px; border-bottom: 2px solid #adb5bd;}
+.sums td {text-align: right; padding: 3px 10px; border-bottom: 1px solid #dee2e6;}
+.sums .bin {font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; letter-spacing: 0.08em;}
+.sums .bad {color: #fff; background: #c92a2a; font-weight: 700; border-radius: 2px;}
+.sums .ok {color: #2b8a3e; font-weight: 700;} .sums .no {color: #c92a2a; font-weight: 700;}
+</style>
+"""
+
+
+def _marked(pred: str, true: str) -> str:
+    return "".join(f'<span class="bad">{p}</span>' if p != t else p for p, t in zip(pred, true, strict=True))
+
+
+def table_html(rows: list[Prediction]) -> str:
+    """An HTML table: a, b, true sum and the network's sum (binary and decimal), wrong bits marked."""
+    head = ("<tr><th>a</th><th>b</th><th>a + b</th><th>true sum (binary)</th>"
+            "<th>network's sum (binary)</th><th>network's sum</th><th></th></tr>")
+    body = []
+    for r in rows:
+        mark = '<span class="ok">✔ right</span>' if r.correct else '<span class="no">✘ wrong</span>'
+        body.append(
+            f"<tr><td>{r.a}<br><span class='bin'>{r.a_bits}</span></td>"
+            f"<td>{r.b}<br><span class='bin'>{r.b_bits}</span></td><td>{r.true_sum}</td>"
+            f"<td class='bin'>{r.true_bits}</td><td class='bin'>{_marked(r.pred_bits, r.true_bits)}</td>"
+            f"<td>{r.predicted}</td><td>{mark}</td></tr>")
+    return TABLE_CSS + f'<table class="sums">{head}{"".join(body)}</table>'
+
+
+def summary(rows: list[Prediction]) -> str:
+    """E.g. "4 of 6 sums right"."""
+    return html.escape(f"{sum(r.correct for r in rows)} of {len(rows)} sums right")
+
+
+@dataclass(frozen=True)
+class Glance:
+    """What the live heatmap shows for one sum: the top layer's states and the bits beneath."""
+
+    h: np.ndarray  # (H, T) units x steps
+    bit_rows: dict  # label -> (T,) bits, least significant first
+    zrange: tuple[float, float] | None
+
+
+def glance(model: SequenceModel, a: int, b: int, bits: int) -> Glance:
+    """The hidden states of ``model`` on ``a + b`` with a, b, the carry going out and the sum beneath."""
+    u = unroll_sum(model, a, b, bits)
+    cfg = model.config
+    if cfg.cell == "rnn":
+        zrange = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}.get(cfg.activation)
+    else:
+        zrange = (-1.0, 1.0)
+    rows = {"a": u.a_bits, "b": u.b_bits, "carry out": u.carry_out, "sum": u.sum_bits, "network": u.pred}
+    return Glance(h=u.layers[-1]["h"], bit_rows=rows, zrange=zrange)

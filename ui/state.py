@@ -1,0 +1,161 @@
+"""Per-session state: the trainer being watched and how it is being run.
+
+Everything a user trains lives in ``st.session_state`` under one key, set up
+by :func:`session` (the only place that creates it). A trainable model is
+never put in a global cache: that object would be shared by every visitor.
+
+Pages use:
+
+- ``lab = session()`` -- the :class:`Lab` of this browser tab
+- ``reset(config, model=None)`` -- a fresh trainer (optionally around given weights)
+- ``apply(config)`` -- take the learning rate and step budget live; list what needs a reset
+- ``state_label(lab)`` -- idle / training / paused / solved / finished / diverged
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from engine import Config, SequenceModel, Trainer
+from ui import query
+
+KEY = "lab"
+LIVE_FIELDS = ("lr", "steps")  # fields that change on the running trainer without a reset
+
+
+class RateMeter:
+    """Training steps per second over the last few seconds of wall time."""
+
+    def __init__(self, window: float = 3.0):
+        self.window = window
+        self.samples: deque[tuple[float, int]] = deque()
+
+    def add(self, step: int, now: float | None = None) -> None:
+        now = time.perf_counter() if now is None else now
+        self.samples.append((now, step))
+        while len(self.samples) > 2 and now - self.samples[1][0] >= self.window:
+            self.samples.popleft()
+
+    def clear(self) -> None:
+        self.samples.clear()
+
+    @property
+    def rate(self) -> float:
+        """Steps per second, or 0.0 before two measurements."""
+        if len(self.samples) < 2:
+            return 0.0
+        (t0, s0), (t1, s1) = self.samples[0], self.samples[-1]
+        return (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
+
+
+@dataclass
+class Lab:
+    """One tab's training session.
+
+    Attributes
+    ----------
+    trainer : the :class:`engine.Trainer` being watched (its model changes in place)
+    config : what the widgets describe; differs from ``trainer.config`` until a reset
+    running : whether live views tick (Play) or not (Pause)
+    speed : training time per tick as a multiple of ``ui.live.TICK_SECONDS``
+    auto_pause : pause by itself the first time every evaluation sum is right
+    error : the latest problem building or training a model, for a person ("" when none)
+    link_warnings : what was wrong with the link this tab was opened with
+    rate : measured steps per second while running
+    ticks : training chunks run so far (a counter for tests and benchmarks)
+    """
+
+    trainer: Trainer
+    config: Config
+    running: bool = False
+    speed: float = 1.0
+    auto_pause: bool = False
+    error: str = ""
+    link_warnings: list[str] = field(default_factory=list)
+    rate: RateMeter = field(default_factory=RateMeter)
+    ticks: int = 0
+    last_tick_end: float = 0.0
+    tick_token: object = None  # identifies the script run of the latest chunk (see ui.live)
+
+
+def _build(config: Config, model: SequenceModel | None = None) -> tuple[Trainer | None, str]:
+    """A trainer for ``config``, or None and why not (a cell may not exist yet, weights may not fit)."""
+    try:
+        return Trainer(config, model=model), ""
+    except Exception as e:  # noqa: BLE001 -- any failure to build is shown to the user, never raised
+        return None, f"Could not build a {config.cell.upper()} model with these settings: {e}"
+
+
+def session() -> Lab:
+    """This tab's :class:`Lab`, created on first use from the link's configuration."""
+    lab = st.session_state.get(KEY)
+    if lab is None:
+        config, warnings = query.read()
+        trainer, error = _build(config)
+        if trainer is None:
+            trainer, _ = _build(query.DEFAULT)
+            warnings = [*warnings, f"{error}. Started with the default settings instead."]
+            config = query.DEFAULT
+        lab = Lab(trainer=trainer, config=config, link_warnings=warnings)
+        st.session_state[KEY] = lab
+    return lab
+
+
+def reset(config: Config, model: SequenceModel | None = None) -> bool:
+    """Replace the trainer with a fresh one for ``config`` (around ``model``'s weights if given).
+
+    Training pauses. When the model cannot be built, the current trainer is kept,
+    ``lab.error`` says why, and False is returned.
+    """
+    lab = session()
+    lab.running = False
+    trainer, error = _build(config, model)
+    lab.error = error
+    if trainer is None:
+        return False
+    lab.trainer = trainer
+    lab.config = config
+    lab.rate.clear()
+    return True
+
+
+def pending_changes(lab: Lab) -> list[str]:
+    """Fields where the widgets differ from the running trainer and need a reset to apply."""
+    current, wanted = lab.trainer.config, lab.config
+    return [name for name in query.FIELDS
+            if name not in LIVE_FIELDS and getattr(current, name) != getattr(wanted, name)]
+
+
+def apply(config: Config) -> list[str]:
+    """Adopt ``config`` as what the widgets show; apply the live fields to the running trainer.
+
+    The learning rate changes at once (the model, optimizer state and history
+    are kept); so does the step budget. Returns the fields that still need a
+    reset (architecture, batch, optimizer, ...).
+    """
+    lab = session()
+    lab.config = config
+    tr = lab.trainer
+    if tr.config.lr != config.lr:
+        tr.set_lr(config.lr)
+    if tr.config.steps != config.steps:
+        tr.set_steps(config.steps)
+    return pending_changes(lab)
+
+
+def state_label(lab: Lab) -> str:
+    """A one-word state for people: idle, training, paused, solved, finished or diverged."""
+    tr = lab.trainer
+    if tr.status == "diverged":
+        return "diverged"
+    if lab.running:
+        return "training"
+    if tr.solved_at_step is not None and (tr.done or lab.auto_pause):
+        return "solved"
+    if tr.done:
+        return "finished"
+    return "idle" if tr.step == 0 else "paused"

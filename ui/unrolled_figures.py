@@ -1,0 +1,289 @@
+"""Figures and tables of the step-through page: arrays in, plotly figures or DataFrames out.
+
+Everything here only lays out numbers the engine computed (``engine.explain``,
+``engine.analysis``, ``engine.generalise``); nothing is learned or measured.
+The current time step is outlined in every view that has one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+FONT = 14
+HIGHLIGHT = "#e03131"
+CARRY_COLORS = {0: "#4c6ef5", 1: "#f08c00"}  # no carry / carry, in every carry view
+BIT_SCALE = [  # grid cells: 0, 1, a wrong 0, a wrong 1
+    [0.0, "#f1f3f5"], [0.249, "#f1f3f5"], [0.25, "#343a40"], [0.499, "#343a40"],
+    [0.5, "#ffc9c9"], [0.749, "#ffc9c9"], [0.75, "#c92a2a"], [1.0, "#c92a2a"],
+]
+
+# What each trace entry is, per cell kind, in reading order (entries not listed are shown after).
+ENTRY_LABELS = {
+    "rnn": [("h_prev", "h(t−1)"), ("xin", "x·Wxh + bh"), ("rec", "h(t−1)·Whh"), ("pre", "pre = sum"),
+            ("h", "h(t) = f(pre)")],
+    "lstm": [("h_prev", "h(t−1)"), ("c_prev", "c(t−1)"), ("i", "input gate i"), ("f", "forget gate f"),
+             ("g", "candidate g"), ("o", "output gate o"), ("c", "c = f·c(t−1) + i·g"),
+             ("h", "h = o·tanh(c)")],
+    "gru": [("h_prev", "h(t−1)"), ("z", "update gate z"), ("r", "reset gate r"), ("n", "candidate n"),
+            ("h", "h = (1−z)·n + z·h(t−1)")],
+}
+HIDDEN_EXTRAS = {  # extra (units x steps) maps a gated cell has, label -> trace key
+    "lstm": [("cell state c", "c"), ("input gate i", "i"), ("forget gate f", "f"), ("output gate o", "o")],
+    "gru": [("update gate z", "z"), ("reset gate r", "r")],
+}
+SKIP_ENTRIES = {"input", "gates", "tanh_c", "hn"}  # internal or repeated entries left out of the table
+
+
+def fmt_bits(n: int, bits: int) -> str:
+    """``n`` in binary, most significant bit first, grouped by four (``0111 1111``)."""
+    s = format(int(n), f"0{bits}b")
+    head = len(s) % 4
+    groups = ([s[:head]] if head else []) + [s[i:i + 4] for i in range(head, len(s), 4)]
+    return " ".join(groups)
+
+
+def unit_label(u: int, marked: Sequence[int] = ()) -> str:
+    return f"★ unit {u}" if u in set(int(m) for m in marked) else f"unit {u}"
+
+
+def _grid_codes(bits: np.ndarray, wrong: np.ndarray | None = None) -> np.ndarray:
+    codes = np.asarray(bits, dtype=float)
+    if wrong is not None:
+        codes = codes + 2 * np.asarray(wrong, dtype=float)
+    return codes
+
+
+def unrolled_figure(a_bits, b_bits, carry_in, hidden: np.ndarray, prob, pred, sum_bits, carry_out, wrong,
+                    step: int | None = None, unit_order: Sequence[int] | None = None,
+                    marked: Sequence[int] = (), zrange: tuple[float, float] | None = None,
+                    extras: Mapping[str, np.ndarray] | None = None, revision="unrolled") -> go.Figure:
+    """The unrolled network, one column per time step (least significant bit on the left).
+
+    Panels, top to bottom on one x axis: the inputs (a, b, carry in); the hidden
+    state (units x steps), rows in ``unit_order`` with the ``marked`` units
+    starred; any ``extras`` (label -> (H, T), e.g. an LSTM's cell state and
+    gates); the output probability; the outputs (predicted bit, true sum bit,
+    carry out) with wrong bits in red. ``step`` is outlined across all panels.
+    """
+    hidden = np.asarray(hidden, dtype=float)
+    H, T = hidden.shape
+    order = np.arange(H) if unit_order is None else np.asarray(unit_order, dtype=int)
+    extras = dict(extras or {})
+    steps = np.arange(T)
+    unit_px = 18 if H <= 32 else max(4, 576 // H)
+    heights = [3 * 28, H * unit_px] + [H * unit_px] * len(extras) + [90, 3 * 28]
+    titles = ["inputs", "hidden state h (units × steps)", *extras, "output probability P(sum bit = 1)",
+              "outputs"]
+    fig = make_subplots(rows=len(heights), cols=1, shared_xaxes=True, row_heights=heights,
+                        vertical_spacing=min(0.06, 24 / sum(heights)), subplot_titles=titles)
+    ylabels = [unit_label(u, marked) for u in order]
+
+    def grid(row, names, values, wrong_row=None):
+        z = np.array([_grid_codes(v, wrong_row if i == 0 and wrong_row is not None else None)
+                      for i, v in enumerate(values)])
+        text = np.array([[str(int(b)) for b in v] for v in values], dtype=object)
+        if wrong_row is not None:
+            text[0] = [f"{t} ✗" if w else t for t, w in zip(text[0], wrong_row, strict=True)]
+        fig.add_trace(go.Heatmap(
+            z=z, x=steps, y=names, zmin=0, zmax=3, colorscale=BIT_SCALE, showscale=False, xgap=2, ygap=2,
+            text=text, texttemplate="%{text}", textfont={"size": FONT}, customdata=text,
+            hovertemplate="%{y}, step %{x}: %{customdata}<extra></extra>"), row=row, col=1)
+        fig.update_yaxes(autorange="reversed", row=row, col=1)
+
+    grid(1, ["a", "b", "carry in"], [a_bits, b_bits, carry_in])
+    zmin, zmax = zrange if zrange is not None else (float(np.nanmin(hidden)), float(np.nanmax(hidden)))
+    fig.add_trace(go.Heatmap(
+        z=np.nan_to_num(hidden[order]), x=steps, y=ylabels, zmin=zmin, zmax=zmax, colorscale="Viridis",
+        xgap=1, ygap=1, colorbar={"title": {"text": "h"}, "thickness": 12, "len": 0.35, "y": 0.75},
+        hovertemplate="%{y}, step %{x}<br>h = %{z:.3f}<extra></extra>"), row=2, col=1)
+    fig.update_yaxes(autorange="reversed", showticklabels=H <= 40, row=2, col=1)
+    for i, (label, values) in enumerate(extras.items()):
+        values = np.asarray(values, dtype=float)
+        fig.add_trace(go.Heatmap(
+            z=np.nan_to_num(values[order]), x=steps, y=ylabels, colorscale="Viridis", showscale=False,
+            xgap=1, ygap=1, hovertemplate=f"%{{y}}, step %{{x}}<br>{label} = %{{z:.3f}}<extra></extra>"),
+            row=3 + i, col=1)
+        fig.update_yaxes(autorange="reversed", showticklabels=H <= 40, row=3 + i, col=1)
+    prow = 3 + len(extras)
+    prob = np.nan_to_num(np.asarray(prob, dtype=float))
+    fig.add_trace(go.Bar(
+        x=steps, y=prob, marker={"color": [CARRY_COLORS[1] if p >= 0.5 else CARRY_COLORS[0] for p in prob]},
+        hovertemplate="step %{x}: P(1) = %{y:.3f}<extra></extra>", showlegend=False), row=prow, col=1)
+    fig.add_hline(y=0.5, line={"dash": "dot", "color": "#868e96"}, row=prow, col=1)
+    fig.update_yaxes(range=[0, 1], tickvals=[0, 0.5, 1], row=prow, col=1)
+    grid(prow + 1, ["predicted", "true sum", "carry out"], [pred, sum_bits, carry_out], wrong_row=wrong)
+    if step is not None and 0 <= step < T:
+        fig.add_vrect(x0=step - 0.5, x1=step + 0.5, line={"color": HIGHLIGHT, "width": 3},
+                      fillcolor="rgba(0,0,0,0)", row="all", col=1)
+    fig.update_xaxes(tickmode="array", tickvals=steps, showticklabels=True, row=len(heights), col=1,
+                     title={"text": "time step t = bit position (least significant bit first)"})
+    fig.update_annotations(font={"size": FONT - 1}, x=0, xanchor="left")
+    fig.update_layout(height=sum(heights) + 60 * len(heights) + 60,
+                      margin={"l": 10, "r": 10, "t": 30, "b": 10}, font={"size": FONT},
+                      uirevision=revision, hovermode="closest", bargap=0.15)
+    return fig
+
+
+def arithmetic_frame(layer: Mapping[str, np.ndarray], cell: str, unit_order: Sequence[int],
+                     marked: Sequence[int] = (), Why: np.ndarray | None = None,
+                     contrib: np.ndarray | None = None, r: np.ndarray | None = None) -> pd.DataFrame:
+    """One row per hidden unit: the layer's numbers at this step, in reading order.
+
+    ``layer`` is one entry of ``engine.explain.StepExplanation.layers``. For the
+    top layer pass the read-out weights ``Why`` and the contributions ``h·Why``.
+    """
+    H = len(np.asarray(layer["h"]))
+    known = ENTRY_LABELS.get(cell, [])
+    cols = [(k, lbl) for k, lbl in known if k in layer]
+    seen = {k for k, _ in cols} | SKIP_ENTRIES
+    cols += [(k, k) for k, v in layer.items() if k not in seen and np.shape(v) == (H,)]
+    order = [int(u) for u in unit_order]
+    data = {"unit": [unit_label(u, marked) for u in order]}
+    if r is not None:
+        data["carry r"] = np.asarray(r)[order]
+    for k, lbl in cols:
+        data[lbl] = np.asarray(layer[k])[order]
+    if Why is not None:
+        data["Why"] = np.asarray(Why)[order]
+    if contrib is not None:
+        data["h·Why"] = np.asarray(contrib)[order]
+    return pd.DataFrame(data)
+
+
+def readout_text(readout: Mapping, truth: Mapping | None) -> str:
+    """The read-out in one line: ``logit = Σ h·Why + by → probability → bit``."""
+    s = (f"logit = Σ h·Why + by = {float(np.sum(readout['contrib'])):+.3f} {readout['by']:+.3f} "
+         f"= **{readout['z']:+.3f}** → P(1) = sigmoid(logit) = **{readout['p']:.3f}** → "
+         f"bit **{readout['bit']}**")
+    if truth is not None:
+        ok = readout["bit"] == truth["sum_bit"]
+        s += f" (true sum bit {truth['sum_bit']}: {'right' if ok else 'WRONG'})"
+    return s
+
+
+def correlation_figure(r: np.ndarray, ranking: Sequence[int], marked: Sequence[int] = (), top: int = 24,
+                       revision="correlation") -> go.Figure:
+    """Each unit's correlation with the carry, strongest first (at most ``top`` units)."""
+    r = np.asarray(r, dtype=float)
+    units = [int(u) for u in ranking][:top]
+    marked = set(int(m) for m in marked)
+    fig = go.Figure(go.Bar(
+        x=r[units], y=[unit_label(u, marked) for u in units], orientation="h",
+        marker={"color": [HIGHLIGHT if u in marked else ("#495057" if r[u] >= 0 else "#adb5bd")
+                          for u in units]},
+        hovertemplate="%{y}: r = %{x:.3f}<extra></extra>"))
+    fig.update_layout(
+        title={"text": "Correlation of each unit with the carry", "x": 0, "font": {"size": FONT + 1}},
+        height=max(220, 18 * len(units) + 80), margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        font={"size": FONT}, uirevision=revision,
+        xaxis={"range": [-1.05, 1.05], "title": {"text": "Pearson r with the carry out of the step"}},
+        yaxis={"autorange": "reversed"})
+    return fig
+
+
+def probe_curve_figure(steps: np.ndarray, accuracy: np.ndarray, baseline: float | None = None,
+                       revision="probe") -> go.Figure:
+    """Held-out probe accuracy against training step (with the current-bits-only yardstick)."""
+    fig = go.Figure(go.Scatter(
+        x=np.asarray(steps), y=100 * np.asarray(accuracy, dtype=float), mode="lines+markers",
+        line={"color": "#2b8a3e"}, marker={"size": 5}, name="probe",
+        hovertemplate="step %{x:,d}: %{y:.2f}%<extra></extra>"))
+    if baseline is not None and np.isfinite(baseline):
+        fig.add_hline(y=100 * baseline, line={"dash": "dot", "color": "#868e96"},
+                      annotation_text="current bits alone", annotation_position="bottom right")
+    fig.update_layout(
+        title={"text": "Probe accuracy while training (%)", "x": 0, "font": {"size": FONT + 1}},
+        height=240, margin={"l": 10, "r": 10, "t": 40, "b": 10}, font={"size": FONT},
+        uirevision=revision, xaxis={"title": {"text": "training step"}, "rangemode": "tozero"},
+        yaxis={"range": [50, 100.5], "ticksuffix": "%"})
+    return fig
+
+
+def pca_figure(points: np.ndarray, carry: np.ndarray, explained: np.ndarray, path: np.ndarray | None = None,
+               step: int | None = None, revision="pca") -> go.Figure:
+    """Hidden states on their first two principal components, coloured by the true carry.
+
+    ``path`` (T, 2) is the sum being stepped through; its point at ``step`` is ringed.
+    """
+    points = np.asarray(points, dtype=float)
+    carry = np.asarray(carry)
+    fig = go.Figure()
+    for c, name in ((0, "no carry"), (1, "carry")):
+        sel = carry == c
+        fig.add_trace(go.Scattergl(
+            x=points[sel, 0], y=points[sel, 1], mode="markers", name=name,
+            marker={"color": CARRY_COLORS[c], "size": 5, "opacity": 0.45},
+            hovertemplate=f"{name}<br>PC1 %{{x:.2f}}, PC2 %{{y:.2f}}<extra></extra>"))
+    if path is not None and len(path):
+        path = np.asarray(path, dtype=float)
+        fig.add_trace(go.Scatter(
+            x=path[:, 0], y=path[:, 1], mode="lines+markers+text", name="this sum",
+            text=[str(t) for t in range(len(path))], textposition="top center",
+            line={"color": "#212529", "width": 1.5}, marker={"color": "#212529", "size": 7},
+            hovertemplate="this sum, step %{text}<extra></extra>"))
+        if step is not None and 0 <= step < len(path):
+            fig.add_trace(go.Scatter(
+                x=[path[step, 0]], y=[path[step, 1]], mode="markers", name=f"step {step}",
+                marker={"size": 18, "color": "rgba(0,0,0,0)", "line": {"color": HIGHLIGHT, "width": 3}},
+                hoverinfo="skip"))
+    ev = 100 * np.asarray(explained, dtype=float)
+    fig.update_layout(
+        title={"text": "Hidden states, first two principal components", "x": 0, "font": {"size": FONT + 1}},
+        height=380, margin={"l": 10, "r": 10, "t": 40, "b": 10}, font={"size": FONT}, uirevision=revision,
+        xaxis={"title": {"text": f"PC1 ({ev[0]:.0f}% of variance)"}, "zeroline": False},
+        yaxis={"title": {"text": f"PC2 ({ev[1]:.0f}% of variance)"}, "zeroline": False},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0})
+    return fig
+
+
+def length_figure(widths: np.ndarray, exact: np.ndarray, bit: np.ndarray, train_bits: int,
+                  current: int | None = None, revision="length") -> go.Figure:
+    """Exact-sum and bit accuracy against bit width; the training width is marked."""
+    fig = go.Figure([
+        go.Scatter(x=widths, y=100 * np.asarray(exact), mode="lines+markers", name="exact sums",
+                   line={"color": "#2b8a3e"}, hovertemplate="%{x} bits: %{y:.1f}% exact<extra></extra>"),
+        go.Scatter(x=widths, y=100 * np.asarray(bit), mode="lines+markers", name="bits",
+                   line={"color": "#7048e8", "dash": "dot"},
+                   hovertemplate="%{x} bits: %{y:.1f}% of bits<extra></extra>"),
+    ])
+    fig.add_vline(x=train_bits, line={"dash": "dash", "color": "#868e96"},
+                  annotation_text=f"trained on {train_bits} bits", annotation_position="top right")
+    if current is not None and current != train_bits:
+        fig.add_vline(x=current, line={"color": HIGHLIGHT, "width": 2})
+    fig.update_layout(
+        title={"text": "Accuracy on longer numbers, same weights (%)", "x": 0, "font": {"size": FONT + 1}},
+        height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10}, font={"size": FONT}, uirevision=revision,
+        xaxis={"title": {"text": "bit width"}}, yaxis={"range": [-2, 102], "ticksuffix": "%"},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0})
+    return fig
+
+
+def truth_frame(rows: Sequence[Mapping]) -> pd.DataFrame:
+    """The full adder's 8 rows with the network's and the probe's answers."""
+
+    def maybe(v, f):
+        return "–" if v is None else f(v)
+
+    return pd.DataFrame({
+        "a": [r["a"] for r in rows], "b": [r["b"] for r in rows], "carry in": [r["carry_in"] for r in rows],
+        "sum bit": [r["sum_bit"] for r in rows], "carry out": [r["carry_out"] for r in rows],
+        "network's bit": [maybe(r["pred_bit"], str) for r in rows],
+        "mean P(1)": [maybe(r["mean_prob"], lambda v: f"{v:.3f}") for r in rows],
+        "right": [maybe(r["bit_acc"], lambda v: f"{100 * v:.1f}%") for r in rows],
+        "probe's carry": [maybe(r.get("probe_carry"), str) for r in rows],
+        "positions": [r["count"] for r in rows],
+    })
+
+
+def highlight_row(frame: pd.DataFrame, row: int | None):
+    """A Styler that shades row ``row`` (the current step's combination)."""
+    def shade(s):
+        on = row is not None and s.name == row
+        return ["background-color: #ffe3e3; font-weight: bold" if on else "" for _ in s]
+
+    return frame.style.apply(shade, axis=1)

@@ -1,0 +1,261 @@
+"""Session state of the step-through page: which model, which sum, which step, cached analyses.
+
+The page looks either at the model being trained (the session's trainer, see
+:mod:`ui.state`) or at a model loaded from an ``.npz`` file, kept here under
+its own key so loading never touches the training run. Analyses are memoised
+per session by the weights' fingerprint; while training runs they are
+refreshed at most every few seconds so live ticks stay short.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from engine import checkpoint
+from engine.analysis import CarryReport, carry_analysis, fingerprint
+from engine.data import eval_set
+from engine.explain import hard_cases, parse_operand, random_pair, wrong_sums
+from engine.generalise import LengthCurve, default_widths, length_generalisation
+from engine.model import SequenceModel
+from engine.probe import ProbeTracker
+from ui.state import session
+
+P = "unrolled_"  # prefix of every session key this page owns
+TRAINED, LOADED = "trained", "loaded"
+MAX_UPLOAD_MB = max(1, checkpoint.MAX_BYTES // (1024 * 1024))
+REPORT_REFRESH_S = 3.0  # while training: recompute the carry analyses at most this often
+LENGTH_REFRESH_S = 6.0  # ... and the length-generalisation curve
+AUTOPLAY_S = 0.8  # seconds per step when autoplay is on
+MEMO_SIZE = 4
+
+
+@dataclass
+class Loaded:
+    model: SequenceModel
+    name: str
+    digest: str
+
+
+def ss():
+    return st.session_state
+
+
+# --- which model ----------------------------------------------------------------------------------
+
+
+def loaded() -> Loaded | None:
+    return ss().get(P + "loaded")
+
+
+def source() -> str:
+    """Which model the page shows: the trained one, or the loaded one when there is one."""
+    return LOADED if ss().get(P + "source") == LOADED and loaded() is not None else TRAINED
+
+
+def current_model() -> tuple[SequenceModel, str]:
+    """The model the page shows and a short description of it."""
+    if source() == LOADED:
+        lm = loaded()
+        return lm.model, f"loaded from {lm.name}"
+    tr = session().trainer
+    return tr.model, f"being trained (step {tr.step:,})"
+
+
+def is_live() -> bool:
+    """Whether the shown model is changing right now (the trained one, while playing)."""
+    return source() == TRAINED and session().running
+
+
+def read_model_file(data, name: str = "model.npz") -> tuple[Loaded | None, str]:
+    """Load an uploaded model; returns (Loaded, "") or (None, what was wrong). Never raises."""
+    try:
+        model = checkpoint.load(data, max_bytes=checkpoint.MAX_BYTES)
+    except checkpoint.CheckpointError as e:
+        return None, f"Could not load {name}: {e}. The current model is unchanged."
+    except Exception as e:  # noqa: BLE001 -- a file from anywhere must never crash the page
+        return None, f"Could not load {name} ({type(e).__name__}). The current model is unchanged."
+    return Loaded(model=model, name=name, digest=fingerprint(model)), ""
+
+
+def handle_upload(upload) -> None:
+    """Take a ``st.file_uploader`` result: load it once, remember the outcome for :func:`load_message`."""
+    if upload is None:
+        return
+    ident = getattr(upload, "file_id", None) or (upload.name, getattr(upload, "size", None))
+    if ss().get(P + "upload_seen") == ident:
+        return
+    ss()[P + "upload_seen"] = ident
+    if getattr(upload, "size", 0) > checkpoint.MAX_BYTES:
+        ss()[P + "load_error"] = (f"{upload.name} is {upload.size / 1e6:.1f} MB; model files may be at most "
+                                  f"{checkpoint.MAX_BYTES / 1e6:.0f} MB. The current model is unchanged.")
+        return
+    lm, error = read_model_file(upload, upload.name)
+    ss()[P + "load_error"] = error
+    if lm is not None:
+        ss()[P + "loaded"] = lm
+        ss()[P + "source"] = LOADED
+        clamp_width(lm.model.config.bits)
+
+
+def load_message() -> tuple[str, str]:
+    """("error" | "success" | "", text) about the latest upload."""
+    err = ss().get(P + "load_error", "")
+    if err:
+        return "error", err
+    lm = loaded()
+    if lm is not None:
+        c = lm.model.config
+        return "success", (f"Loaded {lm.name}: {c.cell.upper()}, {c.layers} × {c.hidden} units, "
+                           f"trained on {c.bits}-bit sums.")
+    return "", ""
+
+
+# --- which sum ------------------------------------------------------------------------------------
+
+
+def width_options(train_bits: int) -> list[int]:
+    """The training width, 16 and 32 bits (the weights work at any width)."""
+    return sorted({train_bits, 16, 32})
+
+
+def clamp_width(train_bits: int) -> None:
+    if ss().get(P + "bits") not in width_options(train_bits):
+        ss()[P + "bits"] = train_bits
+
+
+def init_sum(train_bits: int) -> None:
+    """First visit: the longest carry chain at the training width."""
+    if P + "a" not in ss():
+        case = hard_cases(train_bits)[0]
+        ss()[P + "a"], ss()[P + "b"] = str(case["a"]), str(case["b"])
+    clamp_width(train_bits)
+    ss().setdefault(P + "t", 0)
+
+
+def chosen_sum(bits: int) -> tuple[tuple[int, int] | None, str]:
+    """The typed sum as ints, or None and a message saying what is wrong."""
+    try:
+        a = parse_operand(ss().get(P + "a", ""), bits, "a")
+        b = parse_operand(ss().get(P + "b", ""), bits, "b")
+    except ValueError as e:
+        return None, str(e)
+    if a + b > 2**bits - 1:
+        return None, (f"{a} + {b} = {a + b} does not fit in {bits} bits (the sum must be at most "
+                      f"{2**bits - 1}); pick smaller numbers or a wider width.")
+    return (a, b), ""
+
+
+def set_sum(a: int, b: int) -> None:
+    """Callback: show ``a + b`` from its first step."""
+    ss()[P + "a"], ss()[P + "b"] = str(a), str(b)
+    ss()[P + "t"] = 0
+
+
+def pick_random() -> None:
+    """Callback: a random sum of the training distribution at the chosen width."""
+    rng = ss().setdefault(P + "rng", np.random.default_rng())
+    set_sum(*random_pair(rng, int(ss().get(P + "bits", 8))))
+
+
+def pick_case() -> None:
+    """Callback of the hard-case list: use the chosen case, then clear the list."""
+    choice = ss().get(P + "case")
+    if choice is not None:
+        a, b = choice
+        set_sum(a, b)
+    ss()[P + "case"] = None
+
+
+def case_options(model: SequenceModel, bits: int) -> dict[tuple[int, int], str]:
+    """(a, b) -> label: the hard cases at this width, then sums the network gets wrong (if any)."""
+    out = {(c["a"], c["b"]): c["label"] for c in hard_cases(bits)}
+    for a, b in memo_wrong(model):
+        out.setdefault((a, b), "the network gets this one wrong")
+    return out
+
+
+# --- stepping -------------------------------------------------------------------------------------
+
+
+def step_now(T: int) -> int:
+    t = int(ss().get(P + "t", 0))
+    t = min(max(t, 0), T - 1)
+    ss()[P + "t"] = t
+    return t
+
+
+def move(delta: int | None = None, to: int | None = None, T: int = 1) -> None:
+    """Callback of the stepper buttons."""
+    t = int(ss().get(P + "t", 0))
+    t = to if to is not None else t + (delta or 0)
+    ss()[P + "t"] = min(max(t, 0), T - 1)
+    ss()[P + "auto_last"] = time.perf_counter()
+
+
+def autoplay_tick(T: int) -> None:
+    """With autoplay on, move one step (wrapping round) every :data:`AUTOPLAY_S` seconds."""
+    if not ss().get(P + "autoplay"):
+        return
+    now = time.perf_counter()
+    if now - ss().get(P + "auto_last", 0.0) >= AUTOPLAY_S * 0.95:
+        ss()[P + "t"] = (step_now(T) + 1) % T
+        ss()[P + "auto_last"] = now
+
+
+def fragment_interval(every: float, live_interval: float | None) -> float | None:
+    """``run_every`` of a live view: the training rate when playing, the autoplay rate when stepping."""
+    if live_interval is not None:
+        return live_interval * every
+    return AUTOPLAY_S if ss().get(P + "autoplay") else None
+
+
+# --- analyses (memoised by weights) ---------------------------------------------------------------
+
+
+def _memo(name: str, model: SequenceModel, compute, refresh_s: float):
+    """Memoise ``compute()`` by the model's fingerprint; while live, reuse a result for ``refresh_s``."""
+    store = ss().setdefault(P + "memo_" + name, {})
+    fp = fingerprint(model)
+    if fp in store:
+        return store[fp][1]
+    latest = store.get("latest")
+    if latest is not None and is_live() and latest[0] is model and time.perf_counter() - latest[1] < refresh_s:
+        return latest[2]
+    value = compute()
+    store[fp] = (time.perf_counter(), value)
+    store["latest"] = (model, time.perf_counter(), value)
+    keys = [k for k in store if k != "latest"]
+    for k in keys[:-MEMO_SIZE]:
+        del store[k]
+    return value
+
+
+def report(model: SequenceModel) -> CarryReport:
+    """Correlation ranking, probe, truth table and PCA of ``model`` on its evaluation set."""
+    return _memo("report", model, lambda: carry_analysis(model), REPORT_REFRESH_S)
+
+
+def length_curve(model: SequenceModel) -> LengthCurve:
+    """Exact-sum accuracy from the training width to 64 bits."""
+    return _memo("length", model, lambda: length_generalisation(
+        model, default_widths(model.config.bits), max_pairs=None), LENGTH_REFRESH_S)
+
+
+def memo_wrong(model: SequenceModel) -> list[tuple[int, int]]:
+    return _memo("wrong", model, lambda: wrong_sums(model, eval_set(model.config.bits), limit=5),
+                 REPORT_REFRESH_S)
+
+
+def probe_series() -> ProbeTracker:
+    """Probe accuracy against training step of the session's trainer (a new series per run)."""
+    tr = session().trainer
+    tracker = ss().get(P + "tracker")
+    if tracker is None or ss().get(P + "tracker_of") is not tr:
+        tracker = ProbeTracker()
+        ss()[P + "tracker"], ss()[P + "tracker_of"] = tracker, tr
+    tracker.update(tr.model, tr.step)
+    return tracker
