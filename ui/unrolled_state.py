@@ -24,7 +24,7 @@ from engine.model import SequenceModel
 from engine.probe import ProbeTracker
 from ui.state import session
 
-P = "unrolled_"  # prefix of every session key this page owns
+P = "unrolled."  # prefix of every session key this page owns
 TRAINED, LOADED = "trained", "loaded"
 MAX_UPLOAD_MB = max(1, checkpoint.MAX_BYTES // (1024 * 1024))
 REPORT_REFRESH_S = 3.0  # while training: recompute the carry analyses at most this often
@@ -44,6 +44,31 @@ def ss():
     return st.session_state
 
 
+def bind(name: str, default):
+    """The widget key for setting ``name``, restored from where the value is kept.
+
+    Streamlit forgets a widget's state while its page is not shown; the value
+    lives on under ``P + name`` and is copied back into the widget key.
+    Pass ``on_change=keep, args=(name,)`` to the widget.
+    """
+    ss().setdefault(P + name, default)
+    wkey = P + name + ".w"
+    if wkey not in ss():
+        ss()[wkey] = ss()[P + name]
+    return wkey
+
+
+def keep(name: str) -> None:
+    """Widget callback: store the widget's value (see :func:`bind`)."""
+    ss()[P + name] = ss()[P + name + ".w"]
+
+
+def put(name: str, value) -> None:
+    """Set a bound setting and its widget (only from callbacks or before the widget is drawn)."""
+    ss()[P + name] = value
+    ss()[P + name + ".w"] = value
+
+
 # --- which model ----------------------------------------------------------------------------------
 
 
@@ -54,6 +79,10 @@ def loaded() -> Loaded | None:
 def source() -> str:
     """Which model the page shows: the trained one, or the loaded one when there is one."""
     return LOADED if ss().get(P + "source") == LOADED and loaded() is not None else TRAINED
+
+
+def choose_source(which: str) -> None:
+    put("source", which if which in (TRAINED, LOADED) else TRAINED)
 
 
 def current_model() -> tuple[SequenceModel, str]:
@@ -97,7 +126,7 @@ def handle_upload(upload) -> None:
     ss()[P + "load_error"] = error
     if lm is not None:
         ss()[P + "loaded"] = lm
-        ss()[P + "source"] = LOADED
+        choose_source(LOADED)
         clamp_width(lm.model.config.bits)
 
 
@@ -124,14 +153,19 @@ def width_options(train_bits: int) -> list[int]:
 
 def clamp_width(train_bits: int) -> None:
     if ss().get(P + "bits") not in width_options(train_bits):
-        ss()[P + "bits"] = train_bits
+        put("bits", train_bits)
+
+
+def width() -> int:
+    return int(ss().get(P + "bits", 8))
 
 
 def init_sum(train_bits: int) -> None:
     """First visit: the longest carry chain at the training width."""
     if P + "a" not in ss():
         case = hard_cases(train_bits)[0]
-        ss()[P + "a"], ss()[P + "b"] = str(case["a"]), str(case["b"])
+        put("a", str(case["a"]))
+        put("b", str(case["b"]))
     clamp_width(train_bits)
     ss().setdefault(P + "t", 0)
 
@@ -151,14 +185,15 @@ def chosen_sum(bits: int) -> tuple[tuple[int, int] | None, str]:
 
 def set_sum(a: int, b: int) -> None:
     """Callback: show ``a + b`` from its first step."""
-    ss()[P + "a"], ss()[P + "b"] = str(a), str(b)
+    put("a", str(a))
+    put("b", str(b))
     ss()[P + "t"] = 0
 
 
 def pick_random() -> None:
     """Callback: a random sum of the training distribution at the chosen width."""
     rng = ss().setdefault(P + "rng", np.random.default_rng())
-    set_sum(*random_pair(rng, int(ss().get(P + "bits", 8))))
+    set_sum(*random_pair(rng, width()))
 
 
 def pick_case() -> None:
@@ -223,7 +258,8 @@ def _memo(name: str, model: SequenceModel, compute, refresh_s: float):
     if fp in store:
         return store[fp][1]
     latest = store.get("latest")
-    if latest is not None and is_live() and latest[0] is model and time.perf_counter() - latest[1] < refresh_s:
+    fresh = latest is not None and time.perf_counter() - latest[1] < refresh_s
+    if fresh and is_live() and latest[0] is model:
         return latest[2]
     value = compute()
     store[fp] = (time.perf_counter(), value)
@@ -234,9 +270,10 @@ def _memo(name: str, model: SequenceModel, compute, refresh_s: float):
     return value
 
 
-def report(model: SequenceModel) -> CarryReport:
-    """Correlation ranking, probe, truth table and PCA of ``model`` on its evaluation set."""
-    return _memo("report", model, lambda: carry_analysis(model), REPORT_REFRESH_S)
+def report(model: SequenceModel, layer: int = -1) -> CarryReport:
+    """Correlation ranking, probe, truth table and PCA of ``model``'s ``layer`` on its evaluation set."""
+    return _memo(f"report{layer % model.config.layers}", model, lambda: carry_analysis(model, layer=layer),
+                 REPORT_REFRESH_S)
 
 
 def length_curve(model: SequenceModel) -> LengthCurve:

@@ -1,0 +1,220 @@
+"""Unrolled: step through one sum a time step at a time, and see where the network keeps the carry."""
+
+import streamlit as st
+
+from engine.explain import explain_step, unroll_sum
+from ui import live, predictions
+from ui import unrolled_figures as F
+from ui import unrolled_state as U
+
+K = U.P  # widget keys of this page start with "unrolled."
+
+
+# --- sidebar: which model ---------------------------------------------------------------------------
+
+def model_panel():
+    with st.sidebar:
+        st.subheader("Model to look at")
+        options = [U.TRAINED] + ([U.LOADED] if U.loaded() else [])
+        U.choose_source(U.source())
+        st.radio("Model", options, key=U.bind("source", U.TRAINED), on_change=U.keep, args=("source",),
+                 format_func=lambda s: "the one being trained" if s == U.TRAINED
+                 else f"loaded: {U.loaded().name}", label_visibility="collapsed")
+        upload = st.file_uploader(f"Load a model (.npz, up to {U.MAX_UPLOAD_MB} MB)", type=["npz"],
+                                  key=K + "upload", max_upload_size=U.MAX_UPLOAD_MB,
+                                  help="A model saved from the Train page (Download the model).")
+        U.handle_upload(upload)
+        kind, text = U.load_message()
+        if kind == "error":
+            st.error(text, icon=":material/error:")
+        elif kind == "success" and U.source() == U.LOADED:
+            st.success(text, icon=":material/check_circle:")
+        model, _ = U.current_model()
+        if model.config.layers > 1:
+            st.selectbox("Layer", list(range(model.config.layers)),
+                         key=U.bind("layer", model.config.layers - 1), on_change=U.keep, args=("layer",),
+                         format_func=lambda l: f"layer {l + 1}")
+        st.toggle("Sort units by carry correlation", key=U.bind("sort", True), on_change=U.keep,
+                  args=("sort",), help="Rows of the heatmaps ordered by how closely each unit follows "
+                                       "the carry; ★ marks the units that follow it best.")
+
+
+# --- the sum and the stepper ----------------------------------------------------------------------
+
+def sum_controls(train_bits: int):
+    c_a, c_b, c_w, c_r, c_h = st.columns([2, 2, 1.2, 1.3, 3], vertical_alignment="bottom")
+    c_a.text_input("a", key=U.bind("a", "0"), on_change=U.keep, args=("a",),
+                   help="A whole number, or binary starting with 0b (e.g. 0b0111_1111).")
+    c_b.text_input("b", key=U.bind("b", "0"), on_change=U.keep, args=("b",))
+    c_w.selectbox("Width (bits)", U.width_options(train_bits), key=U.bind("bits", train_bits),
+                  on_change=U.keep, args=("bits",),
+                  help=f"Trained on {train_bits} bits; the same weights run on any width.")
+    c_r.button("Random sum", key=K + "random", on_click=U.pick_random, icon=":material/casino:",
+               width="stretch")
+    return c_h
+
+
+def case_picker(container, model, bits: int):
+    options = U.case_options(model, bits)
+    container.selectbox(
+        "Hard cases", list(options), index=None, key=K + "case", on_change=U.pick_case,
+        placeholder="Pick a sum with a long carry chain…",
+        format_func=lambda p: f"{F.fmt_bits(p[0], bits)} + {F.fmt_bits(p[1], bits)}  ({options[p]})")
+
+
+def stepper(T: int):
+    cols = st.columns([1, 1, 1, 1, 2, 4], vertical_alignment="center")  # the last one stays empty
+    cols[0].button("First", key=K + "first", on_click=U.move, kwargs={"to": 0, "T": T},
+                   icon=":material/first_page:", width="stretch")
+    cols[1].button("Prev", key=K + "prev", on_click=U.move, kwargs={"delta": -1, "T": T},
+                   icon=":material/chevron_left:", width="stretch")
+    cols[2].button("Next", key=K + "next", on_click=U.move, kwargs={"delta": 1, "T": T},
+                   icon=":material/chevron_right:", width="stretch")
+    cols[3].button("Last", key=K + "last", on_click=U.move, kwargs={"to": T - 1, "T": T},
+                   icon=":material/last_page:", width="stretch")
+    cols[4].toggle("Autoplay", key=U.bind("autoplay", False), on_change=U.keep, args=("autoplay",),
+                   help="Move one step every second or so, round and round.")
+
+
+# --- live views -----------------------------------------------------------------------------------
+
+def unit_view(model, layer: int):
+    """(unit order, starred units, correlations) for the heatmap rows."""
+    rep = U.report(model, layer)
+    corr = rep.correlation
+    order = corr.ranking if U.ss().get(K + "sort", True) else range(model.config.hidden)
+    return list(order), list(corr.strong(min_abs=0.5)[:3]) or [corr.best], corr.r, rep
+
+
+def zrange_of(model):
+    cfg = model.config
+    if cfg.cell == "rnn":
+        return {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}.get(cfg.activation)
+    return (-1.0, 1.0)
+
+
+def unrolled_view():
+    live.advance()
+    model, about = U.current_model()
+    bits = U.width()
+    pair, error = U.chosen_sum(bits)
+    if error:
+        st.error(error, icon=":material/error:")
+        return
+    T = bits
+    U.autoplay_tick(T)
+    t = U.step_now(T)
+    layer = int(U.ss().get(K + "layer", model.config.layers - 1)) % model.config.layers
+    u = unroll_sum(model, pair[0], pair[1], bits)
+    order, marked, r, _ = unit_view(model, layer)
+    rows = predictions.predict(model, [pair], bits)
+    st.html(predictions.table_html(rows))
+    st.caption(f"Model {about}. Step **{t}** of {T - 1}: bit {t} (worth 2^{t}); "
+               "the red outline follows the step in every view.")
+    L = u.layers[layer]
+    extras = {label: L[key] for label, key in F.HIDDEN_EXTRAS.get(model.config.cell, []) if key in L}
+    fig = F.unrolled_figure(u.a_bits, u.b_bits, u.carry_in, L["h"], u.prob, u.pred, u.sum_bits, u.carry_out,
+                            u.wrong, step=t, unit_order=order, marked=marked, zrange=zrange_of(model),
+                            extras=extras, revision=f"unrolled-{bits}")
+    st.plotly_chart(fig, key=K + "unrolled_chart")
+
+    e = explain_step(model, u.batch, t, 0, trace=u.trace)
+    st.markdown(f"#### The arithmetic of step {t}")
+    top = layer == model.config.layers - 1
+    x = e.layers[layer]["input"]
+    what = ("the input vector x = [a bit, b bit] = "
+            f"[{x[0]:.0f}, {x[1]:.0f}]" if layer == 0 else f"layer {layer}'s state h")
+    st.markdown(f"Layer {layer + 1} reads {what}"
+                + (f" (the carry coming in is {e.truth['carry_in']})" if layer == 0 else "") + ".")
+    frame = F.arithmetic_frame(e.layers[layer], model.config.cell, order, marked,
+                               e.readout["Why"] if top else None, e.readout["contrib"] if top else None, r)
+    st.dataframe(frame, hide_index=True, key=K + "arith_table", height=min(38 + 35 * len(frame), 420),
+                 column_config={c: st.column_config.NumberColumn(format="%.3f") for c in frame.columns[1:]})
+    st.markdown("Read-out: " + F.readout_text(e.readout, e.truth) + ".")
+
+
+def carry_view():
+    live.advance()
+    model, _ = U.current_model()
+    bits = U.width()
+    pair, error = U.chosen_sum(bits)
+    layer = int(U.ss().get(K + "layer", model.config.layers - 1)) % model.config.layers
+    rep = U.report(model, layer)
+    corr, probe = rep.correlation, rep.probe
+    t = U.step_now(bits)
+    u = unroll_sum(model, pair[0], pair[1], bits) if pair else None
+    left, right = st.columns(2)
+    with left:
+        marked = list(corr.strong(min_abs=0.5)[:3]) or [corr.best]
+        st.plotly_chart(F.correlation_figure(corr.r, corr.ranking, marked), key=K + "corr_chart")
+        st.caption(f"Unit {corr.best} follows the carry best (r = {corr.r[corr.best]:+.2f}). The carry here "
+                   "is the one going out of each column: after step t the state is all that reaches "
+                   "step t + 1, so that is what it must remember.")
+    with right:
+        m1, m2 = st.columns(2)
+        m1.metric("Linear probe reads the carry", f"{100 * probe.test_acc:.1f}%",
+                  help="A logistic regression fitted on the hidden states of half the evaluation sums, "
+                       "scored on the other half.")
+        m2.metric("From the current bits alone", f"{100 * probe.baseline_acc:.1f}%",
+                  help="The best guess of the carry from a's and b's bit at this step, without memory.")
+        if U.source() == U.TRAINED:
+            tracker = U.probe_series()
+            st.plotly_chart(F.probe_curve_figure(tracker.steps, tracker.accuracy, probe.baseline_acc,
+                                                 revision=id(U.session().trainer)), key=K + "probe_chart")
+            st.caption("Measured on a sample of sums whenever this page updates.")
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**The full adder's truth table**, as the network does it over every evaluation position")
+        current = None
+        if u is not None:
+            current = int(u.a_bits[t]) * 4 + int(u.b_bits[t]) * 2 + int(u.carry_in[t])
+        st.dataframe(F.highlight_row(F.truth_frame(rep.truth), current), hide_index=True,
+                     key=K + "truth_table")
+        st.caption("The shaded row is the current step's combination. The sum bit is a XOR b XOR carry in; "
+                   "the carry out is 1 when at least two of them are 1.")
+    with right:
+        path = rep.projection.project(u.layers[layer]["h"].T) if u is not None else None
+        st.plotly_chart(F.pca_figure(rep.projection.points, rep.projection.carry, rep.projection.explained,
+                                     path=path, step=t), key=K + "pca_chart")
+        st.caption("Each dot is the hidden state after one step of one sum. Two clouds, one per carry "
+                   "value, mean the network has built the two states of an adder. The line is this sum.")
+
+
+def length_view():
+    live.advance()
+    model, _ = U.current_model()
+    curve = U.length_curve(model)
+    st.plotly_chart(F.length_figure(curve.widths, curve.exact_acc, curve.bit_acc, curve.train_bits,
+                                    current=U.width()), key=K + "length_chart")
+    worst = int(curve.widths[curve.exact_acc.argmin()])
+    if curve.exact_acc.min() >= 1.0:
+        st.caption(f"Every sampled sum is right at every width up to 64 bits: the network learned the "
+                   f"adding rule, not {curve.train_bits}-bit answers.")
+    else:
+        st.caption(f"Exact sums fall to {100 * curve.exact_acc.min():.0f}% at {worst} bits "
+                   f"({int(curve.pairs[0])} sampled sums per width).")
+
+
+# --- the page -------------------------------------------------------------------------------------
+
+model_panel()
+model, _ = U.current_model()
+train_bits = model.config.bits
+U.init_sum(train_bits)
+
+st.markdown(
+    "The network adds the way you would on paper: one column per time step, least significant bit first, "
+    "carrying a 1 when a column overflows. Its hidden state is the only thing that passes from one column "
+    "to the next, so the carry has to live there. Pick a sum, step through it, and look for it.")
+case_box = sum_controls(train_bits)
+case_picker(case_box, model, U.width())
+stepper(U.width())
+
+live_iv = live.interval(1)  # None while paused
+st.fragment(unrolled_view, run_every=U.fragment_interval(2, live_iv))()
+
+st.subheader("Where the carry lives")
+st.fragment(carry_view, run_every=U.fragment_interval(10, live_iv))()
+
+st.subheader("Longer numbers, same weights")
+st.fragment(length_view, run_every=U.fragment_interval(30, live_iv) if live_iv else None)()
