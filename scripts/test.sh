@@ -12,13 +12,25 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 PYTHON="${PYTHON:-python3}"
 command -v "$PYTHON" >/dev/null || PYTHON=python
+sudo=()
+[[ "$(id -u)" == 0 ]] || sudo=(sudo)
+apt_install() {
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update
+    "${sudo[@]}" apt-get install -y --no-install-recommends "$@"
+}
+
+if ! "$PYTHON" -m pip --version >/dev/null 2>&1; then
+    echo "==> pip is missing; bootstrapping it"
+    "$PYTHON" -m ensurepip --upgrade >/dev/null 2>&1 || apt_install python3-pip
+fi
 
 pip_args=(--disable-pip-version-check --quiet)
 if "$PYTHON" -c 'import sys; sys.exit(sys.prefix != sys.base_prefix)'; then
     # Not in a virtual environment: a Debian system Python refuses pip (PEP 668).
     if "$PYTHON" -c 'import sys, sysconfig, os; sys.exit(not os.path.exists(
             os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")))'; then
-        if [[ "${CI:-}" == "true" ]]; then
+        if [[ "${CI:-}" =~ ^([Tt]rue|TRUE|1|yes)$ ]]; then
             pip_args+=(--break-system-packages)
         else
             echo "This Python is managed by the system; create and activate a virtual environment first:" >&2
@@ -33,12 +45,8 @@ echo "==> pip install -r requirements-dev.txt"
 
 if [[ ! -x /usr/bin/chromium ]]; then
     echo "==> apt-get install chromium fonts-dejavu-core (for the browser tests)"
-    sudo=()
-    [[ "$(id -u)" == 0 ]] || sudo=(sudo)
     if command -v apt-get >/dev/null; then
-        export DEBIAN_FRONTEND=noninteractive
-        "${sudo[@]}" apt-get update
-        "${sudo[@]}" apt-get install -y --no-install-recommends chromium fonts-dejavu-core
+        apt_install chromium fonts-dejavu-core
     else
         echo "apt-get not found: install Chromium at /usr/bin/chromium to run the browser tests" >&2
     fi
