@@ -10,12 +10,15 @@ fixture keeps AppTest on the ``st.navigation`` path, as the server is.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import streamlit.testing.v1.app_test as app_test_module
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 TIMEOUT = 30  # seconds per run; generous for a loaded 2-core machine
+APP = Path(__file__).resolve().parents[2] / "streamlit_app.py"
 
 
 class _NavigationPages(PagesManager):
@@ -32,4 +35,4 @@ def _navigation_router(monkeypatch):
 @pytest.fixture
 def app():
     """A fresh, not yet run AppTest of the whole app (router included)."""
-    return AppTest.from_file("streamlit_app.py", default_timeout=TIMEOUT)
+    return AppTest.from_file(APP, default_timeout=TIMEOUT)
