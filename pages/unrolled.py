@@ -49,7 +49,7 @@ def sum_controls(train_bits: int):
     c_w.selectbox("Width (bits)", U.width_options(train_bits), key=U.bind("bits", train_bits),
                   on_change=U.keep, args=("bits",),
                   help=f"Trained on {train_bits} bits; the same weights run on any width.")
-    c_r.button("Random sum", key=K + "random", on_click=U.pick_random, icon=":material/casino:",
+    c_r.button("Random", key=K + "random", on_click=U.pick_random, icon=":material/casino:",
                width="stretch")
     return c_h
 
@@ -64,14 +64,14 @@ def case_picker(container, model, bits: int):
 
 def stepper(T: int):
     cols = st.columns([1, 1, 1, 1, 2, 4], vertical_alignment="center")  # the last one stays empty
-    cols[0].button("First", key=K + "first", on_click=U.move, kwargs={"to": 0, "T": T},
-                   icon=":material/first_page:", width="stretch")
-    cols[1].button("Prev", key=K + "prev", on_click=U.move, kwargs={"delta": -1, "T": T},
-                   icon=":material/chevron_left:", width="stretch")
-    cols[2].button("Next", key=K + "next", on_click=U.move, kwargs={"delta": 1, "T": T},
-                   icon=":material/chevron_right:", width="stretch")
-    cols[3].button("Last", key=K + "last", on_click=U.move, kwargs={"to": T - 1, "T": T},
-                   icon=":material/last_page:", width="stretch")
+    cols[0].button(":material/first_page:", key=K + "first", on_click=U.move, kwargs={"to": 0, "T": T},
+                   help="First step (least significant bit)", width="stretch")
+    cols[1].button(":material/chevron_left:", key=K + "prev", on_click=U.move, kwargs={"delta": -1, "T": T},
+                   help="Previous step", width="stretch")
+    cols[2].button(":material/chevron_right:", key=K + "next", on_click=U.move, kwargs={"delta": 1, "T": T},
+                   help="Next step", width="stretch")
+    cols[3].button(":material/last_page:", key=K + "last", on_click=U.move, kwargs={"to": T - 1, "T": T},
+                   help="Last step (most significant bit)", width="stretch")
     cols[4].toggle("Autoplay", key=U.bind("autoplay", False), on_change=U.keep, args=("autoplay",),
                    help="Move one step every second or so, round and round.")
 
@@ -164,12 +164,12 @@ def carry_view():
             st.caption("Measured on a sample of sums whenever this page updates.")
     left, right = st.columns(2)
     with left:
-        st.markdown("**The full adder's truth table**, as the network does it over every evaluation position")
+        st.markdown("**The full adder's truth table**, and what the network does in each row "
+                    "over every position of the evaluation sums")
         current = None
         if u is not None:
             current = int(u.a_bits[t]) * 4 + int(u.b_bits[t]) * 2 + int(u.carry_in[t])
-        st.dataframe(F.highlight_row(F.truth_frame(rep.truth), current), hide_index=True,
-                     key=K + "truth_table")
+        st.table(F.highlight_row(F.truth_frame(rep.truth), current))
         st.caption("The shaded row is the current step's combination. The sum bit is a XOR b XOR carry in; "
                    "the carry out is 1 when at least two of them are 1.")
     with right:
@@ -186,13 +186,14 @@ def length_view():
     curve = U.length_curve(model)
     st.plotly_chart(F.length_figure(curve.widths, curve.exact_acc, curve.bit_acc, curve.train_bits,
                                     current=U.width()), key=K + "length_chart")
-    worst = int(curve.widths[curve.exact_acc.argmin()])
     if curve.exact_acc.min() >= 1.0:
         st.caption(f"Every sampled sum is right at every width up to 64 bits: the network learned the "
                    f"adding rule, not {curve.train_bits}-bit answers.")
     else:
-        st.caption(f"Exact sums fall to {100 * curve.exact_acc.min():.0f}% at {worst} bits "
-                   f"({int(curve.pairs[0])} sampled sums per width).")
+        st.caption(f"Exact sums: {100 * curve.exact_acc[0]:.1f}% at {curve.train_bits} bits, "
+                   f"{100 * curve.exact_acc[-1]:.1f}% at {int(curve.widths[-1])} bits "
+                   f"({int(curve.pairs[-1])} sampled sums per width). A network that learned to carry "
+                   "stays exact however long the numbers get.")
 
 
 # --- the page -------------------------------------------------------------------------------------

@@ -112,7 +112,9 @@ def unrolled_figure(a_bits, b_bits, carry_in, hidden: np.ndarray, prob, pred, su
     prow = 3 + len(extras)
     prob = np.nan_to_num(np.asarray(prob, dtype=float))
     fig.add_trace(go.Bar(
-        x=steps, y=prob, marker={"color": [CARRY_COLORS[1] if p >= 0.5 else CARRY_COLORS[0] for p in prob]},
+        x=steps, y=prob, marker={"color": ["#343a40" if p >= 0.5 else "#adb5bd" for p in prob]},
+        text=[f"{p:.2f}" for p in prob] if T <= 16 else None, textposition="outside", cliponaxis=False,
+        textfont={"size": FONT - 2},
         hovertemplate="step %{x}: P(1) = %{y:.3f}<extra></extra>", showlegend=False), row=prow, col=1)
     fig.add_hline(y=0.5, line={"dash": "dot", "color": "#868e96"}, row=prow, col=1)
     fig.update_yaxes(range=[0, 1], tickvals=[0, 0.5, 1], row=prow, col=1)
@@ -234,10 +236,10 @@ def pca_figure(points: np.ndarray, carry: np.ndarray, explained: np.ndarray, pat
     ev = 100 * np.asarray(explained, dtype=float)
     fig.update_layout(
         title={"text": "Hidden states, first two principal components", "x": 0, "font": {"size": FONT + 1}},
-        height=380, margin={"l": 10, "r": 10, "t": 40, "b": 10}, font={"size": FONT}, uirevision=revision,
+        height=420, margin={"l": 10, "r": 10, "t": 40, "b": 10}, font={"size": FONT}, uirevision=revision,
         xaxis={"title": {"text": f"PC1 ({ev[0]:.0f}% of variance)"}, "zeroline": False},
         yaxis={"title": {"text": f"PC2 ({ev[1]:.0f}% of variance)"}, "zeroline": False},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0})
+        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0.0})
     return fig
 
 
@@ -270,13 +272,13 @@ def truth_frame(rows: Sequence[Mapping]) -> pd.DataFrame:
         return "–" if v is None else f(v)
 
     return pd.DataFrame({
-        "a": [r["a"] for r in rows], "b": [r["b"] for r in rows], "carry in": [r["carry_in"] for r in rows],
-        "sum bit": [r["sum_bit"] for r in rows], "carry out": [r["carry_out"] for r in rows],
-        "network's bit": [maybe(r["pred_bit"], str) for r in rows],
-        "mean P(1)": [maybe(r["mean_prob"], lambda v: f"{v:.3f}") for r in rows],
-        "right": [maybe(r["bit_acc"], lambda v: f"{100 * v:.1f}%") for r in rows],
-        "probe's carry": [maybe(r.get("probe_carry"), str) for r in rows],
-        "positions": [r["count"] for r in rows],
+        "a": [r["a"] for r in rows], "b": [r["b"] for r in rows], "c in": [r["carry_in"] for r in rows],
+        "sum": [r["sum_bit"] for r in rows], "c out": [r["carry_out"] for r in rows],
+        "net's bit": [maybe(r["pred_bit"], str) for r in rows],
+        "P(1)": [maybe(r["mean_prob"], lambda v: f"{v:.2f}") for r in rows],
+        "right": [maybe(r["bit_acc"], lambda v: f"{100 * v:.0f}%") for r in rows],
+        "probe's c": [maybe(r.get("probe_carry"), str) for r in rows],
+        "seen": [r["count"] for r in rows],
     })
 
 
@@ -286,4 +288,4 @@ def highlight_row(frame: pd.DataFrame, row: int | None):
         on = row is not None and s.name == row
         return ["background-color: #ffe3e3; font-weight: bold" if on else "" for _ in s]
 
-    return frame.style.apply(shade, axis=1)
+    return frame.style.apply(shade, axis=1).hide(axis="index")

@@ -161,13 +161,16 @@ def width() -> int:
 
 
 def init_sum(train_bits: int) -> None:
-    """First visit: the longest carry chain at the training width."""
-    if P + "a" not in ss():
+    """On the first visit, and whenever the model shown has another training width, start
+    from the longest carry chain at that width."""
+    if P + "a" not in ss() or ss().get(P + "train_bits") != train_bits:
         case = hard_cases(train_bits)[0]
         put("a", str(case["a"]))
         put("b", str(case["b"]))
+        put("bits", train_bits)
+        ss()[P + "t"] = 0
+        ss()[P + "train_bits"] = train_bits
     clamp_width(train_bits)
-    ss().setdefault(P + "t", 0)
 
 
 def chosen_sum(bits: int) -> tuple[tuple[int, int] | None, str]:

@@ -1,0 +1,214 @@
+"""The Unrolled page: choosing a sum, bad numbers, stepping, gated cells, live ticks, loading a model file."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from engine import Config, SequenceModel, checkpoint
+
+PAGE = "pages/unrolled.py"
+
+
+@pytest.fixture
+def page(app):
+    app.run()
+    app.switch_page(PAGE).run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def charts(at):
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def unrolled_chart(at):
+    """The aligned step-through figure (the first chart of the page)."""
+    spec = charts(at)[0]
+    titles = [a["text"] for a in spec["layout"]["annotations"]]
+    assert titles[0] == "inputs", titles
+    return spec
+
+
+def array(value) -> np.ndarray:
+    """A plotly JSON array: a plain list, or base64 ``bdata`` with a dtype and shape."""
+    if isinstance(value, dict) and "bdata" in value:
+        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        return flat.reshape([int(n) for n in str(value.get("shape", len(flat))).split(",")])
+    return np.asarray(value)
+
+
+def input_rows(at):
+    z = array(unrolled_chart(at)["data"][0]["z"])  # rows a, b, carry in; columns LSB first
+    return z.astype(int).tolist()
+
+
+def outlined_step(at) -> float:
+    shapes = unrolled_chart(at)["layout"]["shapes"]
+    return (shapes[-1]["x0"] + shapes[-1]["x1"]) / 2
+
+
+def errors(at):
+    return [e.value for e in at.error]
+
+
+def test_page_shows_the_unrolled_sum_and_every_analysis(page):
+    assert input_rows(page)[:2] == [[1, 1, 1, 1, 1, 1, 1, 0], [1, 0, 0, 0, 0, 0, 0, 0]]  # 127 + 1
+    assert len(charts(page)) == 5  # unrolled, correlation, probe curve, PCA, length generalisation
+    labels = [m.label for m in page.metric]
+    assert labels[-2:] == ["Linear probe reads the carry", "From the current bits alone"]
+    assert len(page.table) == 1  # the truth table
+    assert not errors(page)
+
+
+def test_typing_a_and_b_shows_that_sum(page):
+    page.text_input(key="unrolled.a.w").input("0b101").run()
+    page.text_input(key="unrolled.b.w").input("3").run()
+    assert input_rows(page) == [[1, 0, 1, 0, 0, 0, 0, 0], [1, 1, 0, 0, 0, 0, 0, 0], [0, 1, 1, 1, 0, 0, 0, 0]]
+
+
+@pytest.mark.parametrize("a,b,message", [
+    ("300", "1", "a = 300 does not fit in 8 bits (at most 255)"),
+    ("200", "100", "200 + 100 = 300 does not fit in 8 bits"),
+    ("12x", "1", "is not a whole number"),
+    ("", "1", "a is empty"),
+])
+def test_a_number_that_does_not_fit_says_what_is_allowed(page, a, b, message):
+    page.text_input(key="unrolled.a.w").input(a)
+    page.text_input(key="unrolled.b.w").input(b).run()
+    assert not page.exception
+    assert any(message in e for e in errors(page)), errors(page)
+
+
+def test_a_wider_width_accepts_the_bigger_number(page):
+    page.text_input(key="unrolled.a.w").input("300").run()
+    assert errors(page)
+    page.selectbox(key="unrolled.bits.w").select(16).run()
+    assert not errors(page)
+    assert len(input_rows(page)[0]) == 16
+
+
+def test_stepping_moves_the_outline_and_stays_in_range(page):
+    assert outlined_step(page) == 0
+    page.button(key="unrolled.next").click().run()
+    page.button(key="unrolled.next").click().run()
+    assert outlined_step(page) == 2
+    assert "Step **2** of 7" in " ".join(c.value for c in page.caption)
+    page.button(key="unrolled.last").click().run()
+    assert outlined_step(page) == 7
+    page.button(key="unrolled.next").click().run()
+    assert outlined_step(page) == 7
+    page.button(key="unrolled.prev").click().run()
+    assert outlined_step(page) == 6
+    page.button(key="unrolled.first").click().run()
+    assert outlined_step(page) == 0
+
+
+def test_hard_cases_and_random_pick_a_sum(page):
+    page.selectbox(key="unrolled.case").select((127, 127)).run()
+    assert page.text_input(key="unrolled.a.w").value == "127"
+    assert page.text_input(key="unrolled.b.w").value == "127"
+    assert page.selectbox(key="unrolled.case").value is None
+    page.button(key="unrolled.random").click().run()
+    a, b = int(page.text_input(key="unrolled.a.w").value), int(page.text_input(key="unrolled.b.w").value)
+    assert 0 <= a < 128 and 0 <= b < 128
+    assert not errors(page)
+
+
+def test_live_ticks_train_and_redraw_the_page(page):
+    lab = page.session_state["lab"]
+    lab.running = True
+    for _ in range(3):
+        page.run()
+    assert not page.exception
+    text = " ".join(c.value for c in page.caption)
+    shown = re.search(r"Model being trained \(step ([\d,]+)\)", text)
+    assert shown and int(shown.group(1).replace(",", "")) > 0
+
+
+def test_an_lstm_shows_its_cell_state_and_gates(app):
+    app.query_params["cell"] = "lstm"
+    app.query_params["hidden"] = "6"
+    app.run()
+    app.switch_page(PAGE).run()
+    assert not app.exception
+    titles = [a["text"] for a in unrolled_chart(app)["layout"]["annotations"]]
+    assert {"cell state c", "input gate i", "forget gate f", "output gate o"} <= set(titles)
+    table = app.dataframe[0].value
+    assert {"c = f·c(t−1) + i·g", "h = o·tanh(c)", "forget gate f"} <= set(table.columns)
+
+
+def test_a_loaded_model_is_shown_instead_of_the_trained_one(page):
+    from ui.unrolled_state import LOADED, read_model_file
+
+    model = SequenceModel(Config(hidden=5, bits=6))
+    loaded, error = read_model_file(checkpoint.to_bytes(model), "small.npz")
+    assert error == ""
+    page.session_state["unrolled.loaded"] = loaded
+    page.session_state["unrolled.source"] = LOADED
+    page.run()
+    assert not page.exception
+    assert "Model loaded from small.npz" in " ".join(c.value for c in page.caption)
+    assert len(input_rows(page)[0]) == 6  # its own training width
+    assert len(charts(page)) == 4  # no probe-over-training curve for a file
+
+
+def _upload_script():
+    """Feeds ``handle_upload`` a file-like object as ``st.file_uploader`` would, then shows the outcome."""
+    import io
+
+    import streamlit as st
+
+    from ui import unrolled_state as U
+
+    class Upload(io.BytesIO):
+        def __init__(self, data: bytes, name: str, size: int | None = None):
+            super().__init__(data)
+            self.name, self.file_id = name, f"{name}-{len(data)}"
+            self.size = len(data) if size is None else size
+
+    pending = st.session_state.get("test.upload")
+    if pending is not None:
+        U.handle_upload(Upload(*pending))
+    kind, text = U.load_message()
+    if kind == "error":
+        st.error(text)
+    elif kind == "success":
+        st.success(text)
+    st.write(f"source={U.source()}")
+
+
+def test_loading_a_bad_file_shows_why_and_keeps_the_current_model():
+    at = AppTest.from_function(_upload_script, default_timeout=30)
+    good = SequenceModel(Config(hidden=3, bits=4))
+    at.session_state["test.upload"] = (checkpoint.to_bytes(good), "good.npz")
+    at.run()
+    assert "Loaded good.npz: RNN, 1 × 3 units" in at.success[0].value
+    kept = at.session_state["unrolled.loaded"]
+
+    at.session_state["test.upload"] = (b"not a model at all", "bad.npz")
+    at.run()
+    assert not at.exception
+    assert at.error[0].value.startswith("Could not load bad.npz: this is not a model file")
+    assert "The current model is unchanged" in at.error[0].value
+    assert at.session_state["unrolled.loaded"] is kept
+    assert at.markdown[-1].value == "source=loaded"
+
+    at.session_state["test.upload"] = (b"x", "huge.npz", checkpoint.MAX_BYTES + 1)
+    at.run()
+    assert "may be at most" in at.error[0].value
+    assert at.session_state["unrolled.loaded"] is kept
+
+
+def test_a_truncated_model_file_is_refused_with_a_message():
+    from ui.unrolled_state import read_model_file
+
+    data = checkpoint.to_bytes(SequenceModel(Config(hidden=3)))
+    loaded, error = read_model_file(data[: len(data) // 2], "cut.npz")
+    assert loaded is None
+    assert error.startswith("Could not load cut.npz:") and error.endswith("The current model is unchanged.")
