@@ -151,6 +151,9 @@ def carry_view():
                    "is the one going out of each column: after step t the state is all that reaches "
                    "step t + 1, so that is what it must remember.")
     with right:
+        at = U.measured_at(f"report{layer}")
+        if at is not None and U.is_live():
+            st.caption(f"Analyses of the weights at training step {at:,}, remeasured every few seconds.")
         m1, m2 = st.columns(2)
         m1.metric("Linear probe reads the carry", f"{100 * probe.test_acc:.1f}%",
                   help="A logistic regression fitted on the hidden states of half the evaluation sums, "
@@ -186,14 +189,17 @@ def length_view():
     curve = U.length_curve(model)
     st.plotly_chart(F.length_figure(curve.widths, curve.exact_acc, curve.bit_acc, curve.train_bits,
                                     current=U.width()), key=K + "length_chart")
+    at = U.measured_at("length")
+    when = f" Measured at training step {at:,}; while training runs it is remeasured every few seconds." \
+        if at is not None and U.is_live() else ""
     if curve.exact_acc.min() >= 1.0:
         st.caption(f"Every sampled sum is right at every width up to 64 bits: the network learned the "
-                   f"adding rule, not {curve.train_bits}-bit answers.")
+                   f"adding rule, not {curve.train_bits}-bit answers.{when}")
     else:
         st.caption(f"Exact sums: {100 * curve.exact_acc[0]:.1f}% at {curve.train_bits} bits, "
                    f"{100 * curve.exact_acc[-1]:.1f}% at {int(curve.widths[-1])} bits "
                    f"({int(curve.pairs[-1])} sampled sums per width). A network that learned to carry "
-                   "stays exact however long the numbers get.")
+                   f"stays exact however long the numbers get.{when}")
 
 
 # --- the page -------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 FONT = 14
 HIGHLIGHT = "#e03131"
@@ -69,6 +68,7 @@ def unrolled_figure(a_bits, b_bits, carry_in, hidden: np.ndarray, prob, pred, su
     starred; any ``extras`` (label -> (H, T), e.g. an LSTM's cell state and
     gates); the output probability; the outputs (predicted bit, true sum bit,
     carry out) with wrong bits in red. ``step`` is outlined across all panels.
+    (Panels are placed by hand: ``make_subplots`` alone costs more than the rest.)
     """
     hidden = np.asarray(hidden, dtype=float)
     H, T = hidden.shape
@@ -76,59 +76,73 @@ def unrolled_figure(a_bits, b_bits, carry_in, hidden: np.ndarray, prob, pred, su
     extras = dict(extras or {})
     steps = np.arange(T)
     unit_px = 18 if H <= 32 else max(4, 576 // H)
-    heights = [3 * 28, H * unit_px] + [H * unit_px] * len(extras) + [90, 3 * 28]
-    titles = ["inputs", "hidden state h (units × steps)", *extras, "output probability P(sum bit = 1)",
-              "outputs"]
-    fig = make_subplots(rows=len(heights), cols=1, shared_xaxes=True, row_heights=heights,
-                        vertical_spacing=min(0.06, 24 / sum(heights)), subplot_titles=titles)
     ylabels = [unit_label(u, marked) for u in order]
+    show_units = H <= 40
+    traces, panels = [], []  # panels: (title, height px, y-axis settings)
 
-    def grid(row, names, values, wrong_row=None):
+    def grid(names, values, wrong_row=None):
         z = np.array([_grid_codes(v, wrong_row if i == 0 and wrong_row is not None else None)
                       for i, v in enumerate(values)])
         text = np.array([[str(int(b)) for b in v] for v in values], dtype=object)
         if wrong_row is not None:
             text[0] = [f"{t} ✗" if w else t for t, w in zip(text[0], wrong_row, strict=True)]
-        fig.add_trace(go.Heatmap(
-            z=z, x=steps, y=names, zmin=0, zmax=3, colorscale=BIT_SCALE, showscale=False, xgap=2, ygap=2,
-            text=text, texttemplate="%{text}", textfont={"size": FONT}, customdata=text,
-            hovertemplate="%{y}, step %{x}: %{customdata}<extra></extra>"), row=row, col=1)
-        fig.update_yaxes(autorange="reversed", row=row, col=1)
+        return go.Heatmap(z=z, x=steps, y=names, zmin=0, zmax=3, colorscale=BIT_SCALE, showscale=False,
+                          xgap=2, ygap=2, text=text, texttemplate="%{text}", textfont={"size": FONT},
+                          customdata=text, hovertemplate="%{y}, step %{x}: %{customdata}<extra></extra>")
 
-    grid(1, ["a", "b", "carry in"], [a_bits, b_bits, carry_in])
+    traces.append(grid(["a", "b", "carry in"], [a_bits, b_bits, carry_in]))
+    panels.append(("inputs", 3 * 28, {"autorange": "reversed"}))
     zmin, zmax = zrange if zrange is not None else (float(np.nanmin(hidden)), float(np.nanmax(hidden)))
-    fig.add_trace(go.Heatmap(
+    traces.append(go.Heatmap(
         z=np.nan_to_num(hidden[order]), x=steps, y=ylabels, zmin=zmin, zmax=zmax, colorscale="Viridis",
-        xgap=1, ygap=1, colorbar={"title": {"text": "h"}, "thickness": 12, "len": 0.35, "y": 0.75},
-        hovertemplate="%{y}, step %{x}<br>h = %{z:.3f}<extra></extra>"), row=2, col=1)
-    fig.update_yaxes(autorange="reversed", showticklabels=H <= 40, row=2, col=1)
-    for i, (label, values) in enumerate(extras.items()):
-        values = np.asarray(values, dtype=float)
-        fig.add_trace(go.Heatmap(
-            z=np.nan_to_num(values[order]), x=steps, y=ylabels, colorscale="Viridis", showscale=False,
-            xgap=1, ygap=1, hovertemplate=f"%{{y}}, step %{{x}}<br>{label} = %{{z:.3f}}<extra></extra>"),
-            row=3 + i, col=1)
-        fig.update_yaxes(autorange="reversed", showticklabels=H <= 40, row=3 + i, col=1)
-    prow = 3 + len(extras)
+        xgap=1, ygap=1, colorbar={"title": {"text": "h"}, "thickness": 12, "len": 0.3, "y": 1.0,
+                                  "yanchor": "top"},
+        hovertemplate="%{y}, step %{x}<br>h = %{z:.3f}<extra></extra>"))
+    panels.append(("hidden state h (units × steps)", H * unit_px,
+                   {"autorange": "reversed", "showticklabels": show_units}))
+    for label, values in extras.items():
+        traces.append(go.Heatmap(
+            z=np.nan_to_num(np.asarray(values, dtype=float)[order]), x=steps, y=ylabels, colorscale="Viridis",
+            showscale=False, xgap=1, ygap=1,
+            hovertemplate=f"%{{y}}, step %{{x}}<br>{label} = %{{z:.3f}}<extra></extra>"))
+        panels.append((label, H * unit_px, {"autorange": "reversed", "showticklabels": show_units}))
     prob = np.nan_to_num(np.asarray(prob, dtype=float))
-    fig.add_trace(go.Bar(
+    traces.append(go.Bar(
         x=steps, y=prob, marker={"color": ["#343a40" if p >= 0.5 else "#adb5bd" for p in prob]},
         text=[f"{p:.2f}" for p in prob] if T <= 16 else None, textposition="outside", cliponaxis=False,
-        textfont={"size": FONT - 2},
-        hovertemplate="step %{x}: P(1) = %{y:.3f}<extra></extra>", showlegend=False), row=prow, col=1)
-    fig.add_hline(y=0.5, line={"dash": "dot", "color": "#868e96"}, row=prow, col=1)
-    fig.update_yaxes(range=[0, 1], tickvals=[0, 0.5, 1], row=prow, col=1)
-    grid(prow + 1, ["predicted", "true sum", "carry out"], [pred, sum_bits, carry_out], wrong_row=wrong)
+        textfont={"size": FONT - 2}, showlegend=False,
+        hovertemplate="step %{x}: P(1) = %{y:.3f}<extra></extra>"))
+    panels.append(("output probability P(sum bit = 1)", 90, {"range": [0, 1], "tickvals": [0, 0.5, 1]}))
+    traces.append(grid(["predicted", "true sum", "carry out"], [pred, sum_bits, carry_out], wrong_row=wrong))
+    panels.append(("outputs", 3 * 28, {"autorange": "reversed"}))
+
+    gap, top, bottom = 34, 30, 60  # pixels between panels, above and below
+    plot_h = sum(h for _, h, _ in panels) + gap * (len(panels) - 1)
+    layout = {"height": plot_h + top + bottom, "margin": {"l": 10, "r": 10, "t": top, "b": bottom},
+              "font": {"size": FONT}, "uirevision": revision, "hovermode": "closest", "bargap": 0.15}
+    annotations, shapes = [], []
+    y1 = plot_h
+    for i, (trace, (title, h, axis)) in enumerate(zip(traces, panels, strict=True)):
+        name = "y" if i == 0 else f"y{i + 1}"
+        trace.update(xaxis="x", yaxis=name)
+        lo, hi = (y1 - h) / plot_h, y1 / plot_h
+        layout["yaxis" if i == 0 else f"yaxis{i + 1}"] = {"domain": [max(lo, 0.0), min(hi, 1.0)],
+                                                         "anchor": "x", **axis}
+        annotations.append({"text": title, "x": 0, "xref": "paper", "y": hi, "yref": "paper",
+                            "xanchor": "left", "yanchor": "bottom", "showarrow": False,
+                            "font": {"size": FONT - 1, "color": "#495057"}})
+        y1 -= h + gap
+    n = len(panels)
+    layout["xaxis"] = {"anchor": f"y{n}", "tickmode": "array", "tickvals": steps, "range": [-0.5, T - 0.5],
+                       "title": {"text": "time step t = bit position (least significant bit first)"}}
+    prob_axis = f"y{n - 1}"
+    shapes.append({"type": "line", "xref": "x", "yref": prob_axis, "x0": -0.5, "x1": T - 0.5, "y0": 0.5,
+                   "y1": 0.5, "line": {"dash": "dot", "color": "#868e96", "width": 1}})
     if step is not None and 0 <= step < T:
-        fig.add_vrect(x0=step - 0.5, x1=step + 0.5, line={"color": HIGHLIGHT, "width": 3},
-                      fillcolor="rgba(0,0,0,0)", row="all", col=1)
-    fig.update_xaxes(tickmode="array", tickvals=steps, showticklabels=True, row=len(heights), col=1,
-                     title={"text": "time step t = bit position (least significant bit first)"})
-    fig.update_annotations(font={"size": FONT - 1}, x=0, xanchor="left")
-    fig.update_layout(height=sum(heights) + 60 * len(heights) + 60,
-                      margin={"l": 10, "r": 10, "t": 30, "b": 10}, font={"size": FONT},
-                      uirevision=revision, hovermode="closest", bargap=0.15)
-    return fig
+        shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": step - 0.5, "x1": step + 0.5,
+                       "y0": 0, "y1": 1 + 20 / plot_h, "line": {"color": HIGHLIGHT, "width": 3}})
+    layout["annotations"], layout["shapes"] = annotations, shapes
+    return go.Figure(traces, layout)
 
 
 def arithmetic_frame(layer: Mapping[str, np.ndarray], cell: str, unit_order: Sequence[int],
@@ -225,9 +239,10 @@ def pca_figure(points: np.ndarray, carry: np.ndarray, explained: np.ndarray, pat
         path = np.asarray(path, dtype=float)
         fig.add_trace(go.Scatter(
             x=path[:, 0], y=path[:, 1], mode="lines+markers+text", name="this sum",
-            text=[str(t) for t in range(len(path))], textposition="top center",
+            text=[str(t) if t in (0, step, len(path) - 1) else "" for t in range(len(path))],
+            customdata=np.arange(len(path)), textposition="top center",
             line={"color": "#212529", "width": 1.5}, marker={"color": "#212529", "size": 7},
-            hovertemplate="this sum, step %{text}<extra></extra>"))
+            hovertemplate="this sum, step %{customdata}<extra></extra>"))
         if step is not None and 0 <= step < len(path):
             fig.add_trace(go.Scatter(
                 x=[path[step, 0]], y=[path[step, 1]], mode="markers", name=f"step {step}",
@@ -254,7 +269,7 @@ def length_figure(widths: np.ndarray, exact: np.ndarray, bit: np.ndarray, train_
                    hovertemplate="%{x} bits: %{y:.1f}% of bits<extra></extra>"),
     ])
     fig.add_vline(x=train_bits, line={"dash": "dash", "color": "#868e96"},
-                  annotation_text=f"trained on {train_bits} bits", annotation_position="top right")
+                  annotation_text=f"trained on {train_bits} bits", annotation_position="bottom right")
     if current is not None and current != train_bits:
         fig.add_vline(x=current, line={"color": HIGHLIGHT, "width": 2})
     fig.update_layout(

@@ -265,12 +265,19 @@ def _memo(name: str, model: SequenceModel, compute, refresh_s: float):
     if fresh and is_live() and latest[0] is model:
         return latest[2]
     value = compute()
+    step = session().trainer.step if source() == TRAINED else None
     store[fp] = (time.perf_counter(), value)
-    store["latest"] = (model, time.perf_counter(), value)
+    store["latest"] = (model, time.perf_counter(), value, step)
     keys = [k for k in store if k != "latest"]
     for k in keys[:-MEMO_SIZE]:
         del store[k]
     return value
+
+
+def measured_at(name: str) -> int | None:
+    """The training step at which the latest ``name`` analysis was computed (None for a loaded model)."""
+    latest = ss().get(P + "memo_" + name, {}).get("latest")
+    return None if latest is None or source() != TRAINED else latest[3]
 
 
 def report(model: SequenceModel, layer: int = -1) -> CarryReport:
