@@ -20,6 +20,13 @@ from engine.model import SequenceModel
 
 READY, TRAINING, FINISHED, DIVERGED = "ready", "training", "finished", "diverged"
 
+# A run has blown up (even before anything overflows) when, at an evaluation,
+# the evaluation loss is this many times its value before training, or a weight
+# is larger than MAX_WEIGHT. Healthy runs of every preset stay within 1.05x and
+# |w| < 12; learning rates of 100 reach 30-400x and |w| of 400-4000.
+LOSS_BLOWUP = 10.0
+MAX_WEIGHT = 1e3
+
 
 def evaluate(model: SequenceModel, batch: data.AdditionBatch, loss: str = "bce") -> dict[str, float]:
     """Loss, exact-sum accuracy and bit accuracy of ``model`` on ``batch`` (no dropout)."""
@@ -152,12 +159,19 @@ class Trainer:
         return evaluate(self.model, self.eval_batch, self.config.loss)
 
     def _record_eval(self) -> None:
-        if not all(np.isfinite(p).all() for p in self.model.params.values()):
+        largest = max(float(np.max(np.abs(p))) for p in self.model.params.values())
+        if not math.isfinite(largest):
             self._diverge(f"the weights overflowed at step {self.step}")
             return
         m = self.evaluate()
         self.history.evals.append(step=self.step, **m)
-        if self.solved_at_step is None and m["exact_acc"] == 1.0:
+        start = self.history.evals["eval_loss"][0]
+        if not math.isfinite(m["eval_loss"]) or m["eval_loss"] > LOSS_BLOWUP * start:
+            self._diverge(f"the evaluation loss grew from {start:.3g} to {m['eval_loss']:.3g} "
+                          f"by step {self.step}")
+        elif largest > MAX_WEIGHT:
+            self._diverge(f"a weight grew to {largest:.3g} by step {self.step}")
+        elif self.solved_at_step is None and m["exact_acc"] == 1.0:
             self.solved_at_step = self.step
 
     def _diverge(self, what: str) -> None:

@@ -152,6 +152,33 @@ def test_a_diverged_run_does_not_advance_any_more():
     assert trainer.status == "diverged"
 
 
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_a_learning_rate_that_blows_the_loss_up_is_reported_as_diverged(optimizer):
+    # Nothing overflows here: the loss and weights stay finite but have clearly blown up.
+    trainer = Trainer(Config(optimizer=optimizer, lr=100.0, steps=500))
+    trainer.run()
+    assert trainer.status == "diverged", trainer.history.evals["eval_loss"]
+    assert trainer.step <= 2 * trainer.config.eval_every
+    assert "evaluation loss grew" in trainer.message and "smaller learning rate" in trainer.message
+
+
+@pytest.mark.parametrize("config", [Config(steps=600), Config(activation="relu", steps=600),
+                                    Config(optimizer="sgd", lr=1.0, steps=600)],
+                         ids=["default", "relu", "sgd-lr-1"])
+def test_healthy_runs_are_never_mistaken_for_divergence(config):
+    trainer = Trainer(config)
+    trainer.run()
+    assert trainer.status == "finished", trainer.message
+
+
+def test_weights_beyond_the_limit_count_as_divergence():
+    trainer = Trainer(Config(steps=100))
+    trainer.model.params["L1.Whh"][0, 0] = 2e3  # as if an update had thrown it far out
+    trainer.advance(trainer.config.eval_every)
+    assert trainer.status == "diverged"
+    assert "a weight grew to 2e+03" in trainer.message
+
+
 # --- budget and chunks --------------------------------------------------------------------------
 
 def test_the_run_finishes_when_its_budget_is_used():
