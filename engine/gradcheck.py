@@ -91,3 +91,140 @@ def format_table(rows: list[GradCheckRow]) -> str:
         lines.append(f"{r.name:<12} {shape:<10} {r.rel_error:>11.2e} {r.max_abs_error:>12.2e}  "
                      f"{'yes' if r.ok else 'NO'}")
     return "\n".join(lines)
+
+
+# --- reference 004's check: one recurrent layer, two steps, loss = sum of the final state ---------
+
+REFERENCE_INPUTS = np.array([[1.0, 2.0, 3.0], [2.0, 3.0, 4.0]])  # (T=2, I=3) the two input vectors
+
+
+@dataclass(frozen=True)
+class RecurrentCheckRow:
+    """One weight of the reference layer: its central difference and its BPTT gradient.
+
+    ``matrix`` is ``"U"`` (input weights, shape (H, I)) or ``"W"`` (recurrent
+    weights, (H, H)); ``(i, j)`` indexes it as the reference does: row ``i`` is
+    the receiving unit, so ``U[i, j] == Wxh[j, i]`` in :class:`engine.rnn.RNNCell`.
+    """
+
+    matrix: str
+    i: int
+    j: int
+    numerical: float
+    backprop: float
+
+    @property
+    def label(self) -> str:
+        return f"{self.matrix}({self.i},{self.j})"
+
+    @property
+    def abs_error(self) -> float:
+        return abs(self.numerical - self.backprop)
+
+    def line(self) -> str:
+        """The row printed the way the reference prints it."""
+        return f"{self.label}: numerical {self.numerical:.6f}, backprop {self.backprop:.6f}"
+
+
+@dataclass(frozen=True)
+class RecurrentLayerCheck:
+    """Reference 004's layer, its two steps, their deltas and the per-weight comparison.
+
+    Attributes
+    ----------
+    activation, eps, seed : what was checked
+    x : (T, I) the inputs, one row per step
+    U : (H, I) input weights;  W : (H, H) recurrent weights (reference layout, see
+        :class:`RecurrentCheckRow`)
+    pre, h : (T, H) pre-activations and states of the steps
+    delta_h : (T, H) gradient of the loss w.r.t. each state ``h_t``
+    delta : (T, H) gradient w.r.t. each pre-activation (the reference's delta)
+    rows : every element of U, then of W, row by row
+    """
+
+    activation: str
+    eps: float
+    seed: int
+    x: np.ndarray
+    U: np.ndarray
+    W: np.ndarray
+    pre: np.ndarray
+    h: np.ndarray
+    delta_h: np.ndarray
+    delta: np.ndarray
+    rows: tuple[RecurrentCheckRow, ...]
+
+    @property
+    def loss(self) -> float:
+        """The checked loss: the sum of the final state."""
+        return float(self.h[-1].sum())
+
+    @property
+    def max_abs_error(self) -> float:
+        return max(r.abs_error for r in self.rows)
+
+
+def recurrent_layer_check(activation: str = "identity", seed: int = 0, eps: float = 1e-3,
+                          n_in: int = 3, n_hidden: int = 2) -> RecurrentLayerCheck:
+    """Reference 004's gradient check of one recurrent layer (no bias).
+
+    The layer ``h_t = f(U x_t + W h_{t-1})`` with ``U`` then ``W`` drawn from
+    U[-1e-4, 1e-4) (``default_rng(seed)``) runs two steps over the inputs
+    ``[1, 2, 3]`` and ``[2, 3, 4]``; the loss is the sum of the final state.
+    Each weight's gradient by backpropagation through time
+    (:meth:`engine.rnn.RNNCell.backward`) is compared with the central
+    difference ``(L(w + eps) - L(w - eps)) / (2 eps)``.
+
+    Parameters
+    ----------
+    activation : any name in :data:`engine.activations.ACTIVATIONS` (the
+        reference uses ``"identity"`` and ``"relu"``)
+    seed : seeds the weights
+    eps : the nudge (the reference's ``1e-3``); above 0 and at most 1
+    n_in, n_hidden : the layer's size (the reference's 3 and 2); the inputs are
+        ``1, 2, ...`` and ``2, 3, ...`` when ``n_in`` is not 3
+    """
+    from engine import activations
+    from engine.bptt import rnn_layer_deltas
+    from engine.rnn import RNNCell
+
+    activations.get(activation)  # a readable error for an unknown name
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not 0 < eps <= 1:
+        raise ValueError(f"eps must be a number above 0 up to 1 (got {eps!r})")
+    for name, v in (("n_in", n_in), ("n_hidden", n_hidden)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 1 <= v <= 16:
+            raise ValueError(f"{name} must be a whole number from 1 to 16 (got {v!r})")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be a whole number from 0 to {2**32 - 1} (got {seed!r})")
+    rng = np.random.default_rng(seed)
+    U = rng.uniform(-1e-4, 1e-4, size=(n_hidden, n_in))
+    W = rng.uniform(-1e-4, 1e-4, size=(n_hidden, n_hidden))
+    x = REFERENCE_INPUTS if n_in == 3 else np.stack([np.arange(1.0, n_in + 1), np.arange(2.0, n_in + 2)])
+    cell = RNNCell(n_in, n_hidden, activation=activation, bias=False)
+    params = {"Wxh": U.T.copy(), "Whh": W.T.copy()}  # the cell computes x @ Wxh + h @ Whh
+    x3 = x[:, None, :]  # (T, B=1, I)
+
+    def loss_of() -> float:
+        return float(cell.forward(params, x3)["h"][-1].sum())
+
+    tr = cell.forward(params, x3)
+    dh_out = np.zeros_like(tr["h"])
+    dh_out[-1] = 1.0  # d(sum of the final state) / d h_T
+    _, grads, _ = cell.backward(params, x3, tr, dh_out, need_dx=False)
+    delta_h, delta = rnn_layer_deltas(cell, params, tr, dh_out)
+
+    rows = []
+    for matrix, key, ana in (("U", "Wxh", grads["Wxh"].T), ("W", "Whh", grads["Whh"].T)):
+        p = params[key]
+        for i in range(ana.shape[0]):
+            for j in range(ana.shape[1]):
+                old = p[j, i]
+                p[j, i] = old + eps
+                up = loss_of()
+                p[j, i] = old - eps
+                down = loss_of()
+                p[j, i] = old
+                rows.append(RecurrentCheckRow(matrix, i, j, (up - down) / (2 * eps), float(ana[i, j])))
+    return RecurrentLayerCheck(activation, float(eps), int(seed), x, U, W, tr["pre"][:, 0], tr["h"][:, 0],
+                               delta_h[:, 0], delta[:, 0], tuple(rows))
+
