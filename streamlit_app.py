@@ -19,6 +19,7 @@ PAGES = [
     ("pages/train.py", "Train", ":material/model_training:", "train"),
     ("pages/unrolled.py", "Unrolled", ":material/view_week:", "unrolled"),  # step through one sum
     ("pages/xor.py", "XOR", ":material/grid_on:", "xor"),  # the XOR playground
+    ("pages/gradients.py", "Gradients", ":material/functions:", "gradients"),  # BPTT and gradient checks
 ]
 
 page = st.navigation(
@@ -27,5 +28,8 @@ page = st.navigation(
     position="top",
 )
 st.markdown(f"#### RNN Addition Lab · {page.title}")
-live.status_bar()
+status = st.container()  # filled after the page, so it knows whether the page has live views
+live.begin_page()
 page.run()
+with status:
+    live.status_bar()

@@ -41,12 +41,12 @@ def curves():
                     key="train.grad_chart")
 
 
-@live.view(every=3)
+@live.view(every=3, drive=False)
 def glance():
     tr = state.session().trainer
     bits = tr.config.bits
     rows = predictions.predict(tr.model, predictions.example_sums(bits), bits)
-    left, right = st.columns([3, 2])
+    left, right = st.columns(2, gap="medium")
     with left:
         st.subheader(f"Example sums: {predictions.summary(rows)}")
         st.html(predictions.table_html(rows))
@@ -55,7 +55,7 @@ def glance():
         view = predictions.glance(tr.model, first.a, first.b, bits)
         st.subheader(f"Inside the network: {first.a} + {first.b}")
         st.plotly_chart(figures.hidden_heatmap(view.h, view.bit_rows, zrange=view.zrange,
-                                               title="Hidden state per bit", revision=id(tr)),
+                                               title="Hidden units at each bit (top layer)", revision=id(tr)),
                         key="train.hidden_chart")
 
 

@@ -109,14 +109,14 @@ def config_controls(initial: Config, key: str = "train", container=None) -> Conf
         st.select_slider("Learning rate (log scale)", lr_choices(ss[w("lr")]), key=w("lr"),
                          format_func=lambda v: f"{v:g}",
                          help="Takes effect at once, without a reset.")
-        c1, c2 = st.columns(2)
-        c1.selectbox("Loss", LOSSES, key=w("loss"), disabled=classic, help=fixed,
+        st.selectbox("Loss", LOSSES, key=w("loss"), disabled=classic, help=fixed,
                      format_func={"mse": "squared error", "bce": "cross-entropy"}.get)
-        c2.number_input("Clip gradient norm", *LIMITS["clip"], step=0.5, key=w("clip"), disabled=classic,
-                        help=fixed or "0 turns clipping off.")
         c1, c2 = st.columns(2)
-        c1.number_input("Seed", *map(int, LIMITS["seed"]), step=1, key=w("seed"))
-        c2.number_input("Steps budget", *map(int, LIMITS["steps"]), step=100, key=w("steps"),
+        c1.number_input("Gradient clip", *LIMITS["clip"], step=0.5, key=w("clip"), disabled=classic,
+                        help=fixed or "Largest global gradient norm; 0 turns clipping off.")
+        c2.number_input("Seed", *map(int, LIMITS["seed"]), step=1, key=w("seed"),
+                        help="Seeds the initial weights, the sums drawn and dropout.")
+        st.number_input("Steps budget", *map(int, LIMITS["steps"]), step=100, key=w("steps"),
                         help="Raising it lets a finished run continue.")
         with st.expander("More settings"):
             st.selectbox("Initial weights", INITS, key=w("init"), disabled=classic, help=fixed)

@@ -51,21 +51,30 @@ def _finite(y: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(y), y, np.nan)
 
 
-def _layout(fig: go.Figure, title: str, revision, height: int = HEIGHT, hovermode: str = "x unified",
-            **axes) -> go.Figure:
-    fig.update_layout(
-        title={"text": title, "x": 0.0, "xanchor": "left", "font": {"size": FONT + 2}},
-        height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        font={"size": FONT}, uirevision=revision, hovermode=hovermode,
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
-        **axes,
-    )
-    return fig
+def _figure(data: list, title: str, revision, height: int = HEIGHT, hovermode: str = "x unified",
+            legend_y: float = 1.0, **layout) -> go.Figure:
+    """A figure with the shared look; the legend sits inside the plot, at the top (1) or bottom (0).
+
+    The layout goes to the constructor in one piece: several times cheaper than ``update_layout``,
+    which matters at ten redraws a second.
+    """
+    base = {
+        "title": {"text": title, "x": 0.0, "xanchor": "left", "font": {"size": FONT + 2}},
+        "height": height, "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+        "font": {"size": FONT}, "uirevision": revision, "hovermode": hovermode,
+        "legend": {"orientation": "v", "yanchor": "top" if legend_y >= 0.5 else "bottom", "y": legend_y,
+                   "xanchor": "right", "x": 1.0, "bgcolor": "rgba(255,255,255,0.7)"},
+    }
+    return go.Figure(data=data, layout={**base, **layout})
 
 
 def _line(x, y, name: str, color: str, fmt: str, width: float = 2.0) -> go.Scatter:
     return go.Scatter(x=x, y=_finite(y), name=name, mode="lines", line={"color": color, "width": width},
                       hovertemplate=f"{name}: %{{y:{fmt}}}<extra></extra>")
+
+
+def _log_axis() -> dict:
+    return {"type": "log", "exponentformat": "power", "dtick": 1}
 
 
 def _step_axis() -> dict:
@@ -75,34 +84,29 @@ def _step_axis() -> dict:
 def loss_figure(step: np.ndarray, loss: np.ndarray, eval_step: np.ndarray | None = None,
                 eval_loss: np.ndarray | None = None, revision="loss") -> go.Figure:
     """Training loss per step (and evaluation-set loss) on a log axis."""
-    fig = go.Figure()
     x, y = downsample(step, loss)
-    fig.add_trace(_line(x, y, "training loss", COLORS["loss"], ".4g", 1.5))
+    data = [_line(x, y, "training loss", COLORS["loss"], ".4g", 1.5)]
     if eval_step is not None and eval_loss is not None and len(eval_step):
         ex, ey = downsample(eval_step, eval_loss)
-        fig.add_trace(_line(ex, ey, "evaluation loss", COLORS["eval"], ".4g"))
-    return _layout(fig, "Loss (log scale)", revision, xaxis=_step_axis(),
-                   yaxis={"type": "log", "exponentformat": "power"})
+        data.append(_line(ex, ey, "evaluation loss", COLORS["eval"], ".4g"))
+    return _figure(data, "Loss (log scale)", revision, xaxis=_step_axis(), yaxis=_log_axis())
 
 
 def accuracy_figure(eval_step: np.ndarray, exact: np.ndarray, bit: np.ndarray,
                     revision="accuracy") -> go.Figure:
     """Exact-sum and bit accuracy on the evaluation set, in percent."""
     x, e, b = downsample(eval_step, exact, bit)
-    fig = go.Figure([
-        _line(x, 100 * e, "exact sums", COLORS["exact"], ".1f"),
-        _line(x, 100 * b, "bits", COLORS["bit"], ".1f"),
-    ])
-    return _layout(fig, "Accuracy on the evaluation set (%)", revision, xaxis=_step_axis(),
+    data = [_line(x, 100 * e, "exact sums", COLORS["exact"], ".1f"),
+            _line(x, 100 * b, "bits", COLORS["bit"], ".1f")]
+    return _figure(data, "Accuracy on the evaluation set", revision, xaxis=_step_axis(), legend_y=0.0,
                    yaxis={"range": [0, 101], "ticksuffix": "%"})
 
 
 def grad_norm_figure(step: np.ndarray, grad_norm: np.ndarray, revision="grad_norm") -> go.Figure:
     """Global gradient norm per step (before clipping) on a log axis."""
     x, g = downsample(step, grad_norm)
-    fig = go.Figure([_line(x, g, "gradient norm", COLORS["grad"], ".3g", 1.5)])
-    return _layout(fig, "Gradient norm (log scale)", revision, xaxis=_step_axis(),
-                   yaxis={"type": "log", "exponentformat": "power"})
+    return _figure([_line(x, g, "gradient norm", COLORS["grad"], ".3g", 1.5)], "Gradient norm (log scale)",
+                   revision, showlegend=False, xaxis=_step_axis(), yaxis=_log_axis())
 
 
 def hidden_heatmap(h: np.ndarray, bit_rows: Mapping[str, Sequence[int]] | None = None, *,
@@ -128,28 +132,27 @@ def hidden_heatmap(h: np.ndarray, bit_rows: Mapping[str, Sequence[int]] | None =
     # Two panels on one x axis: units on top (y), bit rows beneath (y2), sized by their row counts.
     split = len(rows) * 1.4 / (H + len(rows) * 1.4) if rows else 0.0
     gap = 0.05 if rows else 0.0
-    fig = go.Figure(go.Heatmap(
+    data = [go.Heatmap(
         z=_finite(h[order]), x=steps, y=[f"unit {i}" for i in order], zmin=zmin, zmax=zmax,
         colorscale="Viridis", xgap=1, ygap=1,
         colorbar={"title": {"text": "h"}, "thickness": 12, "len": 1 - split, "y": 1.0, "yanchor": "top"},
         hovertemplate="%{y}, bit %{x}<br>h = %{z:.3f}<extra></extra>",
-    ))
-    axes = {"yaxis": {"domain": [split + gap, 1.0], "autorange": "reversed", "showticklabels": H <= 32}}
+    )]
+    layout = {"yaxis": {"domain": [split + gap, 1.0], "autorange": "reversed", "showticklabels": H <= 32},
+              "xaxis": {"tickmode": "array", "tickvals": steps, "anchor": "y2" if rows else "y",
+                        "title": {"text": "bit position (least significant first)"}}}
     if rows:
         grid = np.array([np.asarray(v, dtype=float) for v in rows.values()])
-        fig.add_trace(go.Heatmap(
+        data.append(go.Heatmap(
             z=grid, x=steps, y=list(rows), zmin=0, zmax=1, showscale=False, yaxis="y2",
             colorscale=[[0, "#f1f3f5"], [1, "#343a40"]], xgap=2, ygap=2,
             text=grid.astype(int).astype(str), texttemplate="%{text}", textfont={"size": FONT},
             hovertemplate="%{y}, bit %{x}: %{z:.0f}<extra></extra>",
         ))
-        axes["yaxis2"] = {"domain": [0.0, split], "autorange": "reversed"}
-    shapes = []
+        layout["yaxis2"] = {"domain": [0.0, split], "autorange": "reversed"}
     if highlight is not None and 0 <= highlight < T:
-        shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": highlight - 0.5,
-                       "x1": highlight + 0.5, "y0": 0, "y1": 1, "line": {"color": "#e03131", "width": 3}})
-    fig.update_layout(shapes=shapes)
-    return _layout(fig, title, revision, height=height or max(260, 20 * H + 40 * len(rows) + 90),
-                   hovermode="closest", xaxis={"tickmode": "array", "tickvals": steps,
-                                               "title": {"text": "bit position (least significant first)"}},
-                   **axes)
+        layout["shapes"] = [{"type": "rect", "xref": "x", "yref": "paper", "y0": 0, "y1": 1,
+                             "x0": highlight - 0.5, "x1": highlight + 0.5,
+                             "line": {"color": "#e03131", "width": 3}}]
+    return _figure(data, title, revision, height=height or max(260, 20 * H + 40 * len(rows) + 90),
+                   hovermode="closest", **layout)

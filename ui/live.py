@@ -12,10 +12,10 @@ progress, so keeping ticks short keeps the page responsive.
 
 Pages use:
 
-- ``@view()`` / ``@view(every=3)`` -- make a live fragment (trains, then draws)
+- ``@view()`` / ``@view(every=3, drive=False)`` -- make a live fragment (trains, then draws)
 - ``advance()`` -- one tick (what ``view`` calls; call it yourself in a hand-made fragment)
 - ``play()``, ``pause()``, ``step()`` -- the controls
-- ``status_bar()`` -- the compact run status the router shows on every page
+- ``status_bar()``, ``begin_page()`` -- the run status the router shows on every page
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ TICK_SECONDS = 0.1  # training time per tick at speed 1
 INTERVAL = 0.1  # seconds between live-view reruns while playing
 MIN_GAP = 0.02  # without a run identity, chunks closer than this count as the same run
 SPEEDS = {"crawl": 0.02, "slow": 0.25, "normal": 1.0, "fast": 2.0}  # label -> time-box multiple
+_VIEWS = "live.page_views"  # how many page views called advance() since begin_page()
 
 
 def _run_token():
@@ -44,12 +45,36 @@ def _run_token():
         return None
 
 
+def _train_for(lab, seconds: float) -> int:
+    """Train for about ``seconds`` (at least one step), in pieces sized from the measured step time.
+
+    Sizing the pieces keeps the time box even when the machine is busy (a fixed
+    doubling schedule can overshoot it several times over).
+    """
+    tr = lab.trainer
+    start = time.perf_counter()
+    deadline = start + seconds
+    taken = 0
+    while not tr.done:
+        now = time.perf_counter()
+        want = max(1, min(256, int((deadline - now) / lab.step_seconds))) if taken else 1
+        t0 = now
+        k = tr.advance(want)
+        taken += k
+        now = time.perf_counter()
+        if k:
+            lab.step_seconds = 0.7 * lab.step_seconds + 0.3 * (now - t0) / k
+        if now >= deadline or k == 0:
+            break
+    return taken
+
+
 def _chunk(lab, seconds: float) -> int:
     """Train for about ``seconds``; stop playing on trouble. Returns steps taken."""
     tr = lab.trainer
     solved_before = tr.solved_at_step is not None
     try:
-        n = tr.advance_for(seconds)
+        n = _train_for(lab, seconds)
     except Exception as e:  # noqa: BLE001 -- a model that fails mid-run is reported, never raised
         lab.running = False
         lab.error = f"Training stopped at step {tr.step}: {e}"
@@ -70,6 +95,7 @@ def advance() -> int:
     (budget used, diverged, solved with auto-pause, an error) it reruns the
     whole app so every timer switches off.
     """
+    st.session_state[_VIEWS] = st.session_state.get(_VIEWS, 0) + 1
     lab = session()
     if not lab.running:
         return 0
@@ -122,19 +148,22 @@ def interval(every: float = 1.0) -> float | None:
     return INTERVAL * every if session().running else None
 
 
-def view(func=None, *, every: float = 1.0):
+def view(func=None, *, every: float = 1.0, drive: bool = True):
     """Decorator: a live fragment that ticks (:func:`advance`) and then draws.
 
     Apply it inside the page script (each run) so the timer follows Play and
     Pause. ``every`` slows the redraw of heavier views: ``every=3`` reruns at a
-    third of the rate.
+    third of the rate. A view with ``drive=False`` only redraws: training then
+    happens in the page's driving views, each of which redraws after every
+    chunk it trains (give a page one light driving view).
     """
     if func is None:
-        return functools.partial(view, every=every)
+        return functools.partial(view, every=every, drive=drive)
 
     @functools.wraps(func)
     def body(*args, **kwargs):
-        advance()
+        if drive:
+            advance()
         return func(*args, **kwargs)
 
     return st.fragment(body, run_every=interval(every))
@@ -142,8 +171,7 @@ def view(func=None, *, every: float = 1.0):
 
 # --- the run status ------------------------------------------------------------------------------
 
-STATE_ICONS = {"idle": "⏹", "training": "▶", "paused": "⏸", "solved": "✔", "finished": "■",
-               "diverged": "⚠"}
+STATE_ICONS = {"idle": "○", "training": "▶", "paused": "‖", "solved": "✔", "finished": "■", "diverged": "⚠"}
 
 
 def _fmt(value: float, spec: str) -> str:
@@ -178,6 +206,23 @@ def _draw_status() -> None:
             st.caption(f"Every sum of the evaluation set was right at step {tr.solved_at_step:,}.")
 
 
+def begin_page() -> None:
+    """The router calls this before running a page: start counting the page's live views."""
+    st.session_state[_VIEWS] = 0
+
+
 def status_bar() -> None:
-    """The compact run status; a live view, so it updates (and trains) on every page."""
-    view(_draw_status)()
+    """The compact run status: a live view on every page.
+
+    The router draws it after the page (into a container placed above it). If
+    the page has live views of its own they train and the status bar only
+    redraws; otherwise the status bar trains, so training goes on on any page.
+    """
+    drive = st.session_state.get(_VIEWS, 0) == 0
+
+    def run_status():
+        if drive:
+            advance()
+        _draw_status()
+
+    st.fragment(run_status, run_every=interval())()

@@ -76,10 +76,11 @@ def predict(model: SequenceModel, pairs: list[tuple[int, int]], bits: int) -> li
 
 TABLE_CSS = """
 <style>
-.sums {border-collapse: collapse; font-size: 1.05rem; width: 100%;}
-.sums th {text-align: right; font-weight: 600; padding: 4px 10px; border-bottom: 2px solid #adb5bd;}
-.sums td {text-align: right; padding: 3px 10px; border-bottom: 1px solid #dee2e6;}
-.sums .bin {font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; letter-spacing: 0.08em;}
+.sums {border-collapse: collapse; width: 100%; font-size: 1rem;}
+.sums th {text-align: right; font-weight: 600; padding: 4px 8px; border-bottom: 2px solid #8a94a3;}
+.sums td {text-align: right; padding: 4px 8px; border-bottom: 1px solid #dee2e6; line-height: 1.25;}
+.sums .bin {font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-size: 1.05rem;}
+.sums .dec {color: #495057; font-size: 0.9rem;}
 .sums .bad {color: #fff; background: #c92a2a; font-weight: 700; border-radius: 2px;}
 .sums .ok {color: #2b8a3e; font-weight: 700;} .sums .no {color: #c92a2a; font-weight: 700;}
 </style>
@@ -90,18 +91,23 @@ def _marked(pred: str, true: str) -> str:
     return "".join(f'<span class="bad">{p}</span>' if p != t else p for p, t in zip(pred, true, strict=True))
 
 
+def _cell(bits: str, value: int) -> str:
+    return f"<td><div class='bin'>{bits}</div><div class='dec'>{value}</div></td>"
+
+
 def table_html(rows: list[Prediction]) -> str:
-    """An HTML table: a, b, true sum and the network's sum (binary and decimal), wrong bits marked."""
-    head = ("<tr><th>a</th><th>b</th><th>a + b</th><th>true sum (binary)</th>"
-            "<th>network's sum (binary)</th><th>network's sum</th><th></th></tr>")
+    """An HTML table: a, b, the true sum and the network's sum, each in binary over decimal.
+
+    Bits are written most significant first; the network's wrong bits are marked in red.
+    """
+    head = "<tr><th>a</th><th>b</th><th>a + b</th><th>network says</th><th></th></tr>"
     body = []
     for r in rows:
-        mark = '<span class="ok">✔ right</span>' if r.correct else '<span class="no">✘ wrong</span>'
+        mark = '<span class="ok">✔</span>' if r.correct else '<span class="no">✘</span>'
         body.append(
-            f"<tr><td>{r.a}<br><span class='bin'>{r.a_bits}</span></td>"
-            f"<td>{r.b}<br><span class='bin'>{r.b_bits}</span></td><td>{r.true_sum}</td>"
-            f"<td class='bin'>{r.true_bits}</td><td class='bin'>{_marked(r.pred_bits, r.true_bits)}</td>"
-            f"<td>{r.predicted}</td><td>{mark}</td></tr>")
+            f"<tr>{_cell(r.a_bits, r.a)}{_cell(r.b_bits, r.b)}{_cell(r.true_bits, r.true_sum)}"
+            f"<td><div class='bin'>{_marked(r.pred_bits, r.true_bits)}</div>"
+            f"<div class='dec'>{r.predicted}</div></td><td>{mark}</td></tr>")
     return TABLE_CSS + f'<table class="sums">{head}{"".join(body)}</table>'
 
 

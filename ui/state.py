@@ -78,6 +78,7 @@ class Lab:
     link_warnings: list[str] = field(default_factory=list)
     rate: RateMeter = field(default_factory=RateMeter)
     ticks: int = 0
+    step_seconds: float = 0.002  # measured time per training step (sizes the pieces of a tick)
     last_tick_end: float = 0.0
     tick_token: object = None  # identifies the script run of the latest chunk (see ui.live)
 
@@ -120,6 +121,7 @@ def reset(config: Config, model: SequenceModel | None = None) -> bool:
     lab.trainer = trainer
     lab.config = config
     lab.rate.clear()
+    lab.step_seconds = Lab.step_seconds
     return True
 
 

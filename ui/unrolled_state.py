@@ -130,6 +130,11 @@ def handle_upload(upload) -> None:
         clamp_width(lm.model.config.bits)
 
 
+def upload_changed() -> None:
+    """``on_change`` of the file uploader (a callback, so the model choice can still be switched)."""
+    handle_upload(ss().get(P + "upload"))
+
+
 def load_message() -> tuple[str, str]:
     """("error" | "success" | "", text) about the latest upload."""
     err = ss().get(P + "load_error", "")

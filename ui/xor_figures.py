@@ -1,0 +1,111 @@
+"""Figures of the XOR playground: arrays in, ``go.Figure`` out (pure functions)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from ui.figures import FONT, HEIGHT, downsample
+
+TARGET_COLORS = {0: "#1f5fbf", 1: "#d9480f"}  # blue for 0, orange for 1 (as the boundary's colours)
+BOUNDARY_SCALE = [[0.0, "#1f5fbf"], [0.5, "#f8f9fa"], [1.0, "#d9480f"]]
+
+
+def _layout(fig: go.Figure, title: str, revision, height: int = HEIGHT, **kw) -> go.Figure:
+    fig.update_layout(title={"text": title, "x": 0.0, "xanchor": "left", "font": {"size": FONT + 2}},
+                      height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, font={"size": FONT},
+                      uirevision=revision, **kw)
+    return fig
+
+
+def input_label(x: Sequence[float]) -> str:
+    return f"({x[0]:.0f}, {x[1]:.0f})"
+
+
+def loss_figure(losses: np.ndarray, loss_label: str, at_step: int | None = None,
+                revision="xor_loss") -> go.Figure:
+    """Training loss per step on a log axis; a dashed line marks ``at_step`` (the step looked at)."""
+    losses = np.asarray(losses, dtype=float)
+    steps = np.arange(1, len(losses) + 1)
+    x, y = downsample(steps, np.where(np.isfinite(losses) & (losses > 0), losses, np.nan))
+    fig = go.Figure(go.Scatter(x=x, y=y, mode="lines", name="loss", line={"color": "#1f5fbf", "width": 2},
+                               hovertemplate="step %{x:,d}<br>loss %{y:.4g}<extra></extra>"))
+    if at_step is not None and at_step < len(losses):
+        fig.add_vline(x=at_step, line={"color": "#e03131", "dash": "dash", "width": 2})
+    return _layout(fig, f"Loss: {loss_label} (log scale)", revision, showlegend=False,
+                   xaxis={"title": {"text": "step"}, "rangemode": "tozero"},
+                   yaxis={"type": "log", "exponentformat": "power"})
+
+
+def boundary_figure(xs: np.ndarray, ys: np.ndarray, probs: np.ndarray, points: np.ndarray,
+                    targets: np.ndarray, predictions: np.ndarray, revision="xor_boundary") -> go.Figure:
+    """The network's output over the input plane, its 0.5 contour, and the four XOR points.
+
+    Parameters
+    ----------
+    xs, ys : (R,) grid coordinates;  probs : (R, R) output with rows following ``ys``
+    points : (4, 2) the inputs;  targets, predictions : (4,)
+    """
+    probs = np.where(np.isfinite(probs), probs, np.nan)
+    fig = go.Figure(go.Heatmap(
+        x=xs, y=ys, z=probs, zmin=0, zmax=1, colorscale=BOUNDARY_SCALE,
+        colorbar={"title": {"text": "output"}, "thickness": 12},
+        hovertemplate="x₁ = %{x:.2f}, x₂ = %{y:.2f}<br>output %{z:.3f}<extra></extra>"))
+    if np.isfinite(probs).any() and np.nanmin(probs) < 0.5 < np.nanmax(probs):
+        fig.add_trace(go.Contour(
+            x=xs, y=ys, z=probs, showscale=False, contours={"start": 0.5, "end": 0.5, "size": 1,
+                                                            "coloring": "none"},
+            line={"color": "#111827", "width": 2, "dash": "dash"}, hoverinfo="skip", name="output = 0.5"))
+    for t in (0, 1):
+        sel = np.asarray(targets) == t
+        pts = np.asarray(points)[sel]
+        fig.add_trace(go.Scatter(
+            x=pts[:, 0], y=pts[:, 1], mode="markers+text", name=f"target {t}",
+            marker={"size": 22, "color": TARGET_COLORS[t], "line": {"color": "white", "width": 3},
+                    "symbol": "circle" if t else "square"},
+            text=[f"{p:.2f}" for p in np.asarray(predictions)[sel]], textposition="top center",
+            textfont={"size": FONT, "color": "#111827"},
+            hovertemplate=f"input %{{x:.0f}}, %{{y:.0f}}<br>prediction %{{text}}<extra>target {t}</extra>"))
+    axis = {"range": [float(xs[0]), float(xs[-1])], "zeroline": False, "tickvals": [0, 0.5, 1],
+            "constrain": "domain"}
+    return _layout(fig, "Decision boundary over the input plane", revision, height=440,
+                   xaxis={**axis, "title": {"text": "x₁"}},
+                   yaxis={**axis, "title": {"text": "x₂"}, "scaleanchor": "x"},
+                   legend={"orientation": "h", "y": -0.15, "x": 0.0})
+
+
+def hidden_figure(h: np.ndarray, points: np.ndarray, targets: np.ndarray, title: str,
+                  zrange: tuple[float, float] | None = None, revision="xor_hidden") -> go.Figure:
+    """One hidden layer's activations for the four inputs: inputs x units."""
+    h = np.asarray(h, dtype=float)
+    labels = [f"{input_label(x)} → {int(t)}" for x, t in zip(points, targets, strict=True)]
+    zmin, zmax = zrange if zrange is not None else (float(np.nanmin(h)), float(np.nanmax(h)))
+    fig = go.Figure(go.Heatmap(
+        z=np.where(np.isfinite(h), h, np.nan), x=np.arange(h.shape[1]), y=labels, zmin=zmin, zmax=zmax,
+        colorscale="Viridis", xgap=1, ygap=2, colorbar={"title": {"text": "h"}, "thickness": 12},
+        hovertemplate="input %{y}<br>unit %{x}: %{z:.3f}<extra></extra>"))
+    return _layout(fig, title, revision, height=230,
+                   xaxis={"title": {"text": "unit"}}, yaxis={"autorange": "reversed"})
+
+
+def predictions_frame(points: np.ndarray, targets: np.ndarray, predictions: np.ndarray) -> pd.DataFrame:
+    """The four predictions as a table: input, target, prediction, right or wrong."""
+    right = (np.asarray(predictions) >= 0.5) == (np.asarray(targets) >= 0.5)
+    return pd.DataFrame({
+        "input": [input_label(x) for x in points],
+        "target": [int(t) for t in targets],
+        "prediction": np.asarray(predictions, dtype=float),
+        "result": ["✔ right" if r else "✘ wrong" for r in right],
+    })
+
+
+def printed_lines(points: np.ndarray, targets: np.ndarray, predictions: np.ndarray) -> str:
+    """The predictions printed one per line, in the reference's ``in: [...] pred: [...]`` style."""
+    lines = []
+    for x, t, p in zip(points, targets, predictions, strict=True):
+        verdict = "right" if (p >= 0.5) == (t >= 0.5) else "WRONG"
+        lines.append(f"in: [{x[0]:.0f}. {x[1]:.0f}.]  target: {int(t)}  pred: [{p:.8f}]  {verdict}")
+    return "\n".join(lines)
