@@ -1,0 +1,152 @@
+"""Session state of the Gradients page: the chosen sum, the gradient-check settings, cached checks.
+
+Every key this page owns starts with ``grad.``. Settings live under
+``grad.<name>`` and are copied into the widget keys ``grad.<name>.w``
+(Streamlit forgets a widget's state while its page is not shown). The model
+looked at is the session's trainer's (:mod:`ui.state`), read, never changed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from engine import Config, SequenceModel, data
+from engine.bptt import SumGradients, sum_gradients
+from engine.explain import parse_operand
+from engine.gradcheck import GradCheckRow, RecurrentLayerCheck, check_model, recurrent_layer_check
+from ui.state import session
+
+P = "grad."
+CHECK_MAX_HIDDEN = 8  # the check nudges every weight twice: keep the model small
+CHECK_BITS, CHECK_BATCH = 5, 3
+CHECK_FIELDS = ("cell", "layers", "hidden", "activation", "loss", "bias")
+REFERENCE_ACTIVATIONS = ("identity", "relu")
+EPS_CHOICES = (1e-3, 1e-5, 1e-7)
+NORM_BATCH = 64  # sums in the batch measured before the trainer has taken a step
+
+
+def ss():
+    return st.session_state
+
+
+def wkey(name: str, default) -> str:
+    """The widget key of setting ``name``, restored from the kept value when Streamlit forgot it."""
+    ss().setdefault(P + name, default)
+    key = P + name + ".w"
+    if key not in ss():
+        ss()[key] = ss()[P + name]
+    return key
+
+
+def keep(name: str) -> None:
+    """on_change: remember the widget's value beyond this page's visit."""
+    ss()[P + name] = ss()[P + name + ".w"]
+
+
+def put(name: str, value) -> None:
+    """Set a setting and its widget (from a callback or before the widget is drawn)."""
+    ss()[P + name] = ss()[P + name + ".w"] = value
+
+
+def trainer():
+    return session().trainer
+
+
+# --- backpropagation through time on one sum ------------------------------------------------------
+
+
+def default_sum(bits: int) -> tuple[int, int]:
+    """A sum whose carry runs through every bit: (2^(bits-1) - 1) + 1."""
+    return (2 ** (bits - 1) - 1, 1) if bits > 1 else (0, 1)
+
+
+def chosen_sum(bits: int) -> tuple[tuple[int, int] | None, str]:
+    """The typed sum at ``bits`` bits, or None and what is wrong."""
+    a0, b0 = default_sum(bits)
+    try:
+        a = parse_operand(ss().get(P + "a", str(a0)), bits, "a")
+        b = parse_operand(ss().get(P + "b", str(b0)), bits, "b")
+        data.make_batch([a], [b], bits)  # refuses a sum that does not fit
+    except ValueError as e:
+        return None, str(e)
+    return (a, b), ""
+
+
+def one_sum(model: SequenceModel, a: int, b: int, source: str) -> SumGradients:
+    """The error of ``a + b`` sent back through ``model`` (every bit's or the last bit's)."""
+    cfg = model.config
+    return sum_gradients(model, data.make_batch([a], [b], cfg.bits), cfg.loss, source)
+
+
+def training_norms() -> tuple[np.ndarray, str]:
+    """(layers, T) gradient norm reaching each step, and where it comes from (for a caption)."""
+    tr = trainer()
+    if tr.last_dh_norm is not None:
+        return tr.last_dh_norm, f"the latest training step (step {tr.step:,}, a batch of {tr.config.batch})"
+    cfg = tr.model.config
+    batch = data.random_batch(np.random.default_rng(0), NORM_BATCH, cfg.bits)
+    what = ("the weights before any training" if tr.step == 0
+            else f"the weights at step {tr.step:,} (the per-sample loop does not record it)")
+    norms = sum_gradients(tr.model, batch, cfg.loss).dh_norm
+    return norms, f"a batch of {NORM_BATCH} random sums with {what}"
+
+
+# --- the model's gradient check -------------------------------------------------------------------
+
+
+def check_defaults(config: Config) -> dict:
+    """The check settings for ``config``: its architecture, made small."""
+    return {"cell": config.cell, "layers": config.layers, "hidden": min(config.hidden, CHECK_MAX_HIDDEN),
+            "activation": config.activation, "loss": config.loss, "bias": config.bias}
+
+
+def use_current_model() -> None:
+    """on_click: fill the check settings from the model being trained."""
+    for name, value in check_defaults(trainer().config).items():
+        put(name, value)
+    run_check()
+
+
+def check_config() -> tuple[Config | None, str]:
+    """The small Config the check settings describe, or None and what is wrong."""
+    base = check_defaults(trainer().config)
+    v = {name: ss().get(P + name, base[name]) for name in CHECK_FIELDS}
+    hidden = v["hidden"]
+    if not (isinstance(hidden, (int, float)) and float(hidden).is_integer()
+            and 1 <= hidden <= CHECK_MAX_HIDDEN):
+        return None, (f"the check uses at most {CHECK_MAX_HIDDEN} hidden units (it nudges every weight "
+                      f"twice); choose a whole number from 1 to {CHECK_MAX_HIDDEN}, got {hidden!r}")
+    try:
+        cfg = Config(cell=v["cell"], layers=int(v["layers"]), hidden=int(hidden), activation=v["activation"],
+                     loss=v["loss"], bias=bool(v["bias"]), bits=CHECK_BITS, batch=CHECK_BATCH)
+        return cfg.validate(), ""
+    except (TypeError, ValueError) as e:
+        return None, str(e)
+
+
+def run_check() -> None:
+    """on_click of the check button: check the settings shown."""
+    cfg, _ = check_config()
+    if cfg is not None:
+        ss()[P + "checked"] = cfg
+
+
+def checked_config() -> Config:
+    """The configuration whose check is shown (the current model's, made small, at first)."""
+    if P + "checked" not in ss():
+        ss()[P + "checked"] = check_config()[0] or Config(hidden=CHECK_MAX_HIDDEN, bits=CHECK_BITS,
+                                                           batch=CHECK_BATCH)
+    return ss()[P + "checked"]
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def gradient_check(config: Config) -> list[GradCheckRow]:
+    """:func:`engine.gradcheck.check_model` on a small batch (cached: it is pure)."""
+    return check_model(config, batch=CHECK_BATCH, bits=CHECK_BITS)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def reference_check(activation: str, seed: int, eps: float) -> RecurrentLayerCheck:
+    """Reference 004's check (:func:`engine.gradcheck.recurrent_layer_check`), cached."""
+    return recurrent_layer_check(activation, seed=seed, eps=eps)
