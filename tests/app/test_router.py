@@ -1,0 +1,43 @@
+"""The router: the Train page by default, and a live run status on every page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+UNROLLED = Path(__file__).resolve().parents[2] / "pages" / "unrolled.py"
+
+
+def status(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_opens_on_the_train_page_with_the_run_status(app):
+    at = app.run()
+    assert not at.exception
+    assert at.markdown[0].value.endswith("RNN Addition Lab · Train")
+    assert list(status(at)) == ["State", "Step", "Samples seen", "Loss", "Exact sums", "Steps/s"]
+    assert status(at)["Step"] == "0 / 1,000"
+
+
+def test_status_stays_on_top_across_reruns(app):
+    at = app.run()
+    at.button(key="train.step").click().run()
+    at.run()
+    assert at.markdown[0].value.endswith("Train")
+    assert status(at)["State"].endswith("paused")
+
+
+@pytest.mark.skipif(not UNROLLED.exists(), reason="the Unrolled page is not there yet")
+def test_training_goes_on_and_the_status_updates_on_another_page(app):
+    at = app.run()
+    at.button(key="train.play").click().run()
+    at.switch_page(str(UNROLLED.relative_to(UNROLLED.parents[1]))).run()
+    assert not at.exception
+    first = at.session_state["lab"].trainer.step
+    at.run()
+    tr = at.session_state["lab"].trainer
+    assert tr.step > first
+    assert status(at)["State"].endswith("training")
+    assert status(at)["Step"].startswith(f"{tr.step:,} /")

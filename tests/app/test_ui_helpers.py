@@ -1,0 +1,116 @@
+"""The UI's pure helpers: link parsing, chart building, predictions, downloads."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine import PRESETS, Config, Trainer, checkpoint
+from ui import downloads, figures, predictions, query
+
+
+@pytest.mark.parametrize("config", [Config(), *PRESETS.values(),
+                                    Config(lr=0.0003, clip=2.5, bias=False, seed=2**32 - 1, bits=16)])
+def test_link_round_trips_every_field(config):
+    parsed, warnings = query.from_params(query.to_params(config))
+    assert parsed == query.normalise(config)
+    assert warnings == []
+
+
+def test_plain_visit_means_defaults_without_warnings():
+    assert query.from_params({}) == (Config(), [])
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("hidden", "0"), ("hidden", "1e3"), ("hidden", "16.5"), ("layers", "9"), ("bits", "1"), ("bits", "17"),
+    ("lr", "0"), ("lr", "nan"), ("lr", "inf"), ("lr", "100"), ("seed", "-1"), ("cell", "cnn"),
+    ("bias", "maybe"), ("keep_prob", "0"), ("algorithm", ""),
+])
+def test_each_bad_value_falls_back_to_its_default_with_a_warning(name, text):
+    params = query.to_params(Config()) | {name: text}
+    parsed, warnings = query.from_params(params)
+    assert getattr(parsed, name) == getattr(Config(), name)
+    assert len(warnings) == 1 and name in warnings[0] and "default" in warnings[0]
+
+
+def test_missing_and_unknown_parameters_are_reported():
+    parsed, warnings = query.from_params({"hidden": "8", "colour": "red"})
+    assert parsed == Config(hidden=8)
+    assert any("colour" in w for w in warnings)
+    assert any("does not set" in w and "lr" in w for w in warnings)
+
+
+def test_classic_link_with_a_batch_falls_back_to_the_batched_trainer():
+    params = query.to_params(PRESETS["classic"]) | {"batch": "64"}
+    parsed, warnings = query.from_params(params)
+    assert parsed.algorithm == "batched" and parsed.batch == 64
+    assert any("batched trainer" in w for w in warnings)
+
+
+def test_downsample_keeps_short_series_and_averages_long_ones():
+    x = np.arange(1, 11.0)
+    assert all(np.array_equal(a, b) for a, b in zip(figures.downsample(x, x), (x, x), strict=True))
+    sx, sy = figures.downsample(np.arange(1, 100_001.0), np.ones(100_000), max_points=2000)
+    assert len(sx) == len(sy) == 2000 and sx[-1] == 100_000 and np.allclose(sy, 1.0)
+
+
+def test_downsample_ignores_non_finite_values_in_a_bucket():
+    _, y = figures.downsample(np.arange(4.0), np.array([1.0, np.nan, 3.0, np.inf]), max_points=2)
+    assert y.tolist() == [1.0, 3.0]
+
+
+def test_charts_keep_zoom_across_updates_and_draw_gaps_for_overflow():
+    fig = figures.loss_figure(np.arange(1, 4), np.array([1.0, np.inf, 0.5]), revision="run-1")
+    assert fig.layout.uirevision == "run-1"
+    assert fig.layout.yaxis.type == "log"
+    assert np.isnan(fig.data[0].y[1])
+    acc = figures.accuracy_figure(np.arange(3), np.array([0, 0.5, 1]), np.array([0.5, 0.9, 1]))
+    assert list(acc.data[0].y) == [0, 50, 100]
+
+
+def test_heatmap_puts_units_on_rows_and_bits_beneath():
+    h = np.arange(12.0).reshape(3, 4)  # 3 units x 4 steps
+    fig = figures.hidden_heatmap(h, {"carry": [0, 1, 1, 0]}, unit_order=[2, 0, 1], highlight=1)
+    heat, bits = fig.data
+    assert list(heat.y) == ["unit 2", "unit 0", "unit 1"]
+    assert np.array_equal(heat.z[0], h[2])
+    assert list(bits.y) == ["carry"] and bits.yaxis == "y2"
+    assert fig.layout.shapes[0].x0 == 0.5
+
+
+def test_example_sums_fit_the_training_range_and_include_a_long_carry():
+    for bits in (2, 4, 8, 16):
+        pairs = predictions.example_sums(bits)
+        assert 1 <= len(pairs) <= predictions.N_EXAMPLES
+        assert all(a < 2 ** (bits - 1) and b < 2 ** (bits - 1) for a, b in pairs)
+        assert len(set(pairs)) == len(pairs)
+    assert (127, 1) in predictions.example_sums(8)
+
+
+def test_predictions_mark_wrong_bits():
+    untrained = Trainer(Config(seed=3)).model
+    rows = predictions.predict(untrained, [(127, 1), (3, 4)], 8)
+    assert [r.true_bits for r in rows] == ["10000000", "00000111"]
+    assert [r.a_bits for r in rows] == ["01111111", "00000011"]
+    html = predictions.table_html(rows)
+    wrong = sum(p != t for r in rows for p, t in zip(r.pred_bits, r.true_bits, strict=True))
+    assert html.count('class="bad"') == wrong
+
+
+def test_history_csv_has_a_row_per_step_and_the_evaluations():
+    tr = Trainer(Config(eval_every=5))
+    tr.advance(12)
+    df = pd.read_csv(io.BytesIO(downloads.history_csv(tr.history)))
+    assert df["step"].tolist() == list(range(13))
+    assert df["exact_acc"].notna().sum() == 3  # steps 0, 5, 10
+    assert df.loc[12, "samples"] == 12 * 64
+
+
+def test_model_download_loads_back():
+    tr = Trainer(Config(hidden=4))
+    tr.advance(3)
+    model = checkpoint.load(io.BytesIO(downloads.model_npz(tr.model)))
+    assert all(np.array_equal(model.params[k], v) for k, v in tr.model.params.items())
