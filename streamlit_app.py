@@ -20,7 +20,6 @@ PAGES = [
     ("pages/unrolled.py", "Unrolled", ":material/view_week:", "unrolled"),  # step through one sum
     ("pages/gradients.py", "Gradients", ":material/trending_down:", "gradients"),  # BPTT, gradient check
     ("pages/xor.py", "XOR", ":material/grid_on:", "xor"),  # the XOR playground
-    ("pages/gradients.py", "Gradients", ":material/functions:", "gradients"),  # BPTT and gradient checks
 ]
 
 page = st.navigation(
