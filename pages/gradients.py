@@ -87,7 +87,7 @@ def bptt_view():
         "fast that signal fades (or grows) with every step it travels.")
 
 
-@live.view(every=2)
+@live.view(every=2, drive=False)
 def training_norm_view():
     norms, where = G.training_norms()
     st.plotly_chart(F.step_norm_figure(norms, "Gradient reaching each step while training",

@@ -13,11 +13,12 @@ from ui.figures import FONT, HEIGHT
 LAYER_COLORS = ("#1f5fbf", "#d9480f", "#2b8a3e", "#7048e8")
 
 
-def _layout(fig: go.Figure, title: str, revision, height: int = HEIGHT, **kw) -> go.Figure:
-    fig.update_layout(title={"text": title, "x": 0.0, "xanchor": "left", "font": {"size": FONT + 2}},
-                      height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, font={"size": FONT},
-                      uirevision=revision, **kw)
-    return fig
+def _figure(data: list, title: str, revision, height: int = HEIGHT, **layout) -> go.Figure:
+    """A figure with the shared look, its layout given to the constructor in one piece (cheap to redraw)."""
+    base = {"title": {"text": title, "x": 0.0, "xanchor": "left", "font": {"size": FONT + 2}},
+            "height": height, "margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "font": {"size": FONT},
+            "uirevision": revision}
+    return go.Figure(data=data, layout={**base, **layout})
 
 
 def _bit_axis(T: int) -> dict:
@@ -35,12 +36,12 @@ def delta_heatmap(d: np.ndarray, title: str, symbol: str = "dL/dh", revision="de
     H, T = d.shape
     top = float(np.nanmax(np.abs(d))) if np.isfinite(d).any() else 1.0
     top = top if top > 0 else 1.0
-    fig = go.Figure(go.Heatmap(
+    heat = go.Heatmap(
         z=np.where(np.isfinite(d), d, np.nan), x=np.arange(T), y=[f"unit {i}" for i in range(H)],
         zmin=-top, zmax=top, colorscale="RdBu", reversescale=True, xgap=1, ygap=1,
         colorbar={"title": {"text": symbol}, "thickness": 12, "exponentformat": "e"},
-        hovertemplate="%{y}, step %{x}<br>" + symbol + " = %{z:.3e}<extra></extra>"))
-    return _layout(fig, title, revision, height=max(260, 18 * H + 110), xaxis=_bit_axis(T),
+        hovertemplate="%{y}, step %{x}<br>" + symbol + " = %{z:.3e}<extra></extra>")
+    return _figure([heat], title, revision, height=max(260, 18 * H + 110), xaxis=_bit_axis(T),
                    yaxis={"autorange": "reversed", "showticklabels": H <= 32})
 
 
@@ -51,13 +52,13 @@ def step_norm_figure(norms: np.ndarray, title: str, revision="norms", height: in
     """
     norms = np.atleast_2d(np.asarray(norms, dtype=float))
     L, T = norms.shape
-    fig = go.Figure()
+    bars = []
     for l in range(L):
         y = np.where(np.isfinite(norms[l]) & (norms[l] > 0), norms[l], np.nan)
-        fig.add_trace(go.Bar(x=np.arange(T), y=y, name=f"layer {l + 1}",
+        bars.append(go.Bar(x=np.arange(T), y=y, name=f"layer {l + 1}",
                              marker={"color": LAYER_COLORS[l % len(LAYER_COLORS)]},
                              hovertemplate=f"layer {l + 1}, step %{{x}}<br>norm %{{y:.3e}}<extra></extra>"))
-    return _layout(fig, title, revision, height=height, barmode="group", showlegend=L > 1,
+    return _figure(bars, title, revision, height=height, barmode="group", showlegend=L > 1,
                    xaxis=_bit_axis(T),
                    yaxis={"type": "log", "exponentformat": "power", "title": {"text": "norm"}},
                    legend={"orientation": "h", "y": 1.0, "x": 1.0, "xanchor": "right", "yanchor": "bottom"})
