@@ -20,10 +20,9 @@ def model_panel():
         st.radio("Model", options, key=U.bind("source", U.TRAINED), on_change=U.keep, args=("source",),
                  format_func=lambda s: "the one being trained" if s == U.TRAINED
                  else f"loaded: {U.loaded().name}", label_visibility="collapsed")
-        upload = st.file_uploader(f"Load a model (.npz, up to {U.MAX_UPLOAD_MB} MB)", type=["npz"],
-                                  key=K + "upload", max_upload_size=U.MAX_UPLOAD_MB,
-                                  help="A model saved from the Train page (Download the model).")
-        U.handle_upload(upload)
+        st.file_uploader(f"Load a model (.npz, up to {U.MAX_UPLOAD_MB} MB)", type=["npz"], key=K + "upload",
+                         max_upload_size=U.MAX_UPLOAD_MB, on_change=U.upload_changed,
+                         help="A model saved from the Train page (Download the model).")
         kind, text = U.load_message()
         if kind == "error":
             st.error(text, icon=":material/error:")
@@ -130,7 +129,8 @@ def unrolled_view():
                                e.readout["Why"] if top else None, e.readout["contrib"] if top else None, r)
     st.dataframe(frame, hide_index=True, key=K + "arith_table", height=min(38 + 35 * len(frame), 420),
                  column_config={c: st.column_config.NumberColumn(format="%.3f") for c in frame.columns[1:]})
-    st.markdown("Read-out: " + F.readout_text(e.readout, e.truth) + ".")
+    source = "" if top else f" (from the top layer, layer {model.config.layers})"
+    st.markdown(f"Read-out{source}: " + F.readout_text(e.readout, e.truth) + ".")
 
 
 def carry_view():

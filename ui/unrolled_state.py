@@ -231,8 +231,21 @@ def step_now(T: int) -> int:
     return t
 
 
+REPEAT_S = 0.6  # a second call of the same stepper button within this time is the same click
+
+
 def move(delta: int | None = None, to: int | None = None, T: int = 1) -> None:
-    """Callback of the stepper buttons."""
+    """Callback of the stepper buttons.
+
+    While live views rerun, Streamlit can deliver one click to its callback twice
+    (seen in the browser: two calls ~0.2 s apart), so a repeat of the same
+    button within :data:`REPEAT_S` is ignored.
+    """
+    now = time.perf_counter()
+    last = ss().get(P + "last_move")
+    if last is not None and last[0] == (delta, to) and now - last[1] < REPEAT_S:
+        return
+    ss()[P + "last_move"] = ((delta, to), now)
     t = int(ss().get(P + "t", 0))
     t = to if to is not None else t + (delta or 0)
     ss()[P + "t"] = min(max(t, 0), T - 1)

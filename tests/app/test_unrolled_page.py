@@ -93,20 +93,51 @@ def test_a_wider_width_accepts_the_bigger_number(page):
     assert len(input_rows(page)[0]) == 16
 
 
+def click(at, key: str):
+    """Press a stepper button as a new click (a repeat within 0.6 s counts as the same click)."""
+    at.session_state["unrolled.last_move"] = None
+    at.button(key=key).click().run()
+
+
 def test_stepping_moves_the_outline_and_stays_in_range(page):
     assert outlined_step(page) == 0
-    page.button(key="unrolled.next").click().run()
-    page.button(key="unrolled.next").click().run()
+    click(page, "unrolled.next")
+    click(page, "unrolled.next")
     assert outlined_step(page) == 2
     assert "Step **2** of 7" in " ".join(c.value for c in page.caption)
-    page.button(key="unrolled.last").click().run()
+    click(page, "unrolled.last")
     assert outlined_step(page) == 7
-    page.button(key="unrolled.next").click().run()
+    click(page, "unrolled.next")
     assert outlined_step(page) == 7
-    page.button(key="unrolled.prev").click().run()
+    click(page, "unrolled.prev")
     assert outlined_step(page) == 6
-    page.button(key="unrolled.first").click().run()
+    click(page, "unrolled.first")
     assert outlined_step(page) == 0
+
+
+def test_one_click_delivered_twice_moves_one_step(page):
+    page.button(key="unrolled.next").click().run()
+    page.button(key="unrolled.next").click().run()  # at once: the same click again
+    assert outlined_step(page) == 1
+
+
+def test_autoplay_moves_on_by_itself(page):
+    page.toggle(key="unrolled.autoplay.w").set_value(True).run()
+    assert outlined_step(page) == 1
+    page.session_state["unrolled.auto_last"] = 0.0  # as if a second had passed
+    page.run()
+    assert outlined_step(page) == 2
+
+
+def test_a_two_layer_model_can_show_either_layer(app):
+    app.query_params["layers"] = "2"
+    app.run()
+    app.switch_page(PAGE).run()
+    assert any("Layer 2 reads layer 1's state h" in m.value for m in app.markdown)
+    app.selectbox(key="unrolled.layer.w").select(0).run()
+    assert not app.exception
+    assert any("Layer 1 reads the input vector" in m.value for m in app.markdown)
+    assert any("from the top layer, layer 2" in m.value for m in app.markdown)
 
 
 def test_hard_cases_and_random_pick_a_sum(page):
