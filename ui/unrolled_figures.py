@@ -31,7 +31,7 @@ ENTRY_LABELS = {
     "gru": [("h_prev", "h(t−1)"), ("z", "update gate z"), ("r", "reset gate r"), ("n", "candidate n"),
             ("h", "h = (1−z)·n + z·h(t−1)")],
 }
-HIDDEN_EXTRAS = {  # extra (units x steps) maps a gated cell has, label -> trace key
+HIDDEN_EXTRAS = {  # extra (units x steps) maps a gated cell has, label -> trace key ("gate" labels are 0..1)
     "lstm": [("cell state c", "c"), ("input gate i", "i"), ("forget gate f", "f"), ("output gate o", "o")],
     "gru": [("update gate z", "z"), ("reset gate r", "r")],
 }
@@ -101,8 +101,14 @@ def unrolled_figure(a_bits, b_bits, carry_in, hidden: np.ndarray, prob, pred, su
     panels.append(("hidden state h (units × steps)", H * unit_px,
                    {"autorange": "reversed", "showticklabels": show_units}))
     for label, values in extras.items():
+        values = np.nan_to_num(np.asarray(values, dtype=float))
+        if "gate" in label:  # gates are fractions: 0 closed, 1 open, the same colours in every panel
+            lo, hi = 0.0, 1.0
+        else:  # e.g. the cell state: symmetric around 0
+            hi = max(float(np.abs(values).max()), 1e-9)
+            lo = -hi
         traces.append(go.Heatmap(
-            z=np.nan_to_num(np.asarray(values, dtype=float)[order]), x=steps, y=ylabels, colorscale="Viridis",
+            z=values[order], x=steps, y=ylabels, colorscale="Viridis", zmin=lo, zmax=hi,
             showscale=False, xgap=1, ygap=1,
             hovertemplate=f"%{{y}}, step %{{x}}<br>{label} = %{{z:.3f}}<extra></extra>"))
         panels.append((label, H * unit_px, {"autorange": "reversed", "showticklabels": show_units}))
