@@ -15,6 +15,11 @@ with biases), columns in the block order of :data:`GATES` (``z, r, n``).
 PyTorch's ``nn.GRU`` is the same cell with its biases ``b_ih, b_hh`` folded as
 ``b = b_ih + [b_hh_z, b_hh_r, 0]`` and ``bhn = b_hh_n`` (and its blocks ordered
 ``r, z, n``).
+
+Speed: as in :mod:`engine.lstm`, arrays are feature-major ``(T, features, B)``
+inside (the trace holds ``(T, B, H)`` views), each step is one matrix product
+and a dozen in-place element-wise calls, and the arithmetic runs in the
+weights' dtype.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.init import weight
+from engine.lstm import _TB, feature_major
 
 GATES = ("z", "r", "n")  # column blocks of Wx, Wh and b, in order
 _Z, _R, _N = range(3)
@@ -34,7 +40,7 @@ class GRUCell:
     ``r``, the candidate ``n``, ``hn`` (the recurrent part of the candidate's
     pre-activation before the reset gate, ``h_{t-1} Whn + bhn``) and the hidden
     state ``h``; plus ``gates`` ``(T, B, 3H)``, the blocks in :data:`GATES`
-    order (``z``, ``r``, ``n`` are views into it).
+    order. They are views of feature-major buffers; copy them before writing.
     """
 
     kind = "gru"
@@ -43,7 +49,7 @@ class GRUCell:
                  init: str = "xavier", **_):
         # ``activation`` is accepted for a uniform constructor; the GRU's are fixed.
         self.n_in, self.n_hidden, self.bias, self.init = n_in, n_hidden, bias, init
-        self._scale = np.ones(3 * n_hidden)  # halves the sigmoid blocks' pre-activations
+        self._scale = np.ones((3 * n_hidden, 1))  # halves the sigmoid blocks' pre-activations
         self._scale[: 2 * n_hidden] = 0.5
 
     def param_shapes(self) -> dict[str, tuple[int, ...]]:
@@ -66,42 +72,57 @@ class GRUCell:
 
     def forward(self, p: dict[str, np.ndarray], x: np.ndarray) -> dict[str, np.ndarray]:
         """Run the layer over ``x`` ``(T, B, I)``; returns its trace entry."""
-        T, B, _ = x.shape
+        T, B, I = x.shape
         H = self.n_hidden
-        s = self._scale
-        # sigmoid(a) = (1 + tanh(a / 2)) / 2: the halving is folded into the weights
-        gates = x @ (p["Wx"] * s)  # (T, B, 3H) input part of the (scaled) pre-activations
-        if self.bias:
-            gates += p["b"] * s
-        Wh = p["Wh"] * s
-        hn = np.empty((T, B, H), dtype=gates.dtype)
-        bhn = p["bhn"] if self.bias else 0.0
+        dt = p["Wh"].dtype
+        s = self._scale.astype(dt, copy=False)
+        # input part of the pre-activations (sigmoid blocks halved), (T, 3H, B)
+        if self.bias:  # the bias as the weight of a constant input 1
+            xa = np.empty((T, I + 1, B), dtype=dt)
+            xa[:, :I] = x.transpose(_TB)
+            xa[:, I] = 1.0
+            Wa = np.empty((3 * H, I + 1), dtype=dt)
+            Wa[:, :I] = p["Wx"].T
+            Wa[:, I] = p["b"]
+            Wa *= s
+            gates = np.matmul(Wa, xa)
+            bhn = p["bhn"][:, None]
+        else:
+            gates = np.matmul(p["Wx"].T * s, x.transpose(_TB).astype(dt, copy=False))
+            bhn = 0.0
+        WhT = p["Wh"].T * s  # (3H, H)
+        hn = np.empty((T, H, B), dtype=dt)
         hn[0] = bhn  # h_0 = 0
         h = np.empty_like(hn)
-        rec = np.empty((B, 3 * H), dtype=gates.dtype)
-        diff = np.empty((B, H), dtype=gates.dtype)
-        zr = gates[..., : 2 * H]  # (T, B, 2H) the sigmoid blocks
-        z, r, n = (gates[..., k * H:(k + 1) * H] for k in range(3))
+        rec = np.empty((3 * H, B), dtype=dt)
+        tmp = np.empty((H, B), dtype=dt)
+        blocks = gates.reshape(T, 3, H, B)
+        Z, R, N = (blocks[:, k] for k in range(3))
+        sigs = gates[:, : 2 * H]
         for t in range(T):
             if t:
-                np.matmul(h[t - 1], Wh, out=rec)
-                zr[t] += rec[:, : 2 * H]
-                np.add(rec[:, 2 * H:], bhn, out=hn[t])
-            st = zr[t]
-            np.tanh(st, out=st)
-            st *= 0.5
-            st += 0.5
-            nt = n[t]
-            nt += r[t] * hn[t]
-            np.tanh(nt, out=nt)
+                np.matmul(WhT, h[t - 1], out=rec)
+                sigs[t] += rec[: 2 * H]
+                np.add(rec[2 * H:], bhn, out=hn[t])
+            sig = sigs[t]
+            np.tanh(sig, out=sig)
+            sig *= 0.5
+            sig += 0.5
+            z, n = Z[t], N[t]
+            np.multiply(R[t], hn[t], out=tmp)
+            n += tmp
+            np.tanh(n, out=n)
             if t:  # h = n + z * (h_prev - n)
-                np.subtract(h[t - 1], nt, out=diff)
-                diff *= z[t]
-                np.add(nt, diff, out=h[t])
+                np.subtract(h[t - 1], n, out=tmp)
+                tmp *= z
+                np.add(n, tmp, out=h[t])
             else:
-                np.multiply(z[t], nt, out=h[t])
-                np.subtract(nt, h[t], out=h[t])
-        return {"z": z, "r": r, "n": n, "hn": hn, "h": h, "gates": gates}
+                np.multiply(z, n, out=tmp)
+                np.subtract(n, tmp, out=h[t])
+        return {
+            "z": Z.transpose(_TB), "r": R.transpose(_TB), "n": N.transpose(_TB),
+            "hn": hn.transpose(_TB), "h": h.transpose(_TB), "gates": gates.transpose(_TB),
+        }
 
     def backward(self, p: dict[str, np.ndarray], x: np.ndarray, tr: dict[str, np.ndarray],
                  dh_out: np.ndarray, need_dx: bool = True):
@@ -120,48 +141,63 @@ class GRUCell:
         grads : dict of gradients keyed like ``p``
         dh_norm : (T,) norm of the full gradient reaching each ``h_t``
         """
-        gates, hn, h = tr["gates"], tr["hn"], tr["h"]
-        T, B, H = h.shape
-        z, r, n = tr["z"], tr["r"], tr["n"]
-        h_prev = np.zeros_like(h)
-        h_prev[1:] = h[:-1]
-        # Local derivatives of every step at once: with dn = dh * (1 - z) * tanh'(n)
-        # (the candidate's pre-activation gradient), the recurrent-side gradient of
-        # step t is [dh * mult_z, dn * mult_r, dn * r] and the input side has dn
-        # in the candidate block instead of dn * r.
-        dn_dh = (1.0 - z) * (1.0 - n * n)  # (T, B, H)
-        mult = np.empty((T, B, 3, H), dtype=h.dtype)
-        np.multiply(z, 1.0 - z, out=mult[:, :, _Z])
-        mult[:, :, _Z] *= h_prev - n
-        np.multiply(r, 1.0 - r, out=mult[:, :, _R])
-        mult[:, :, _R] *= hn
-        mult[:, :, _N] = r
+        dt = p["Wh"].dtype
+        gates = feature_major(tr["gates"], dt)  # (T, 3H, B)
+        hn, h = feature_major(tr["hn"], dt), feature_major(tr["h"], dt)  # (T, H, B)
+        dh_out = feature_major(dh_out, dt)
+        T, H, B = h.shape
+        blocks = gates.reshape(T, 3, H, B)
+        z, r, n = (blocks[:, k] for k in range(3))
+        # Local derivatives of every step at once. With dn = dh * (1 - z) * tanh'(n)
+        # (the gradient w.r.t. the candidate's pre-activation), the gradient w.r.t.
+        # the recurrent part [v_z, v_r, hn] of step t is [dh m_z, dn m_r, dn r]; the
+        # input part u has dn instead of dn r in the candidate block.
+        dn_dh = np.subtract(1.0, z)
+        dn_dh *= 1.0 - n * n
+        m = np.empty_like(blocks)  # (T, 3, H, B)
+        mz = m[:, _Z]
+        np.subtract(1.0, z, out=mz)
+        mz *= z
+        mz[0] *= -n[0]  # h_0 = 0
+        mz[1:] *= h[:-1] - n[1:]
+        mr = m[:, _R]
+        np.subtract(1.0, r, out=mr)
+        mr *= r
+        mr *= hn
+        m[:, _N] = r
 
-        WhT = np.ascontiguousarray(p["Wh"].T)
-        dv = np.empty_like(gates)  # (T, B, 3H) gradient w.r.t. the recurrent part [v_z, v_r, hn]
-        dv4 = dv.reshape(T, B, 3, H)
-        dn = np.empty_like(h)  # gradient w.r.t. the candidate's pre-activation
+        Wh = p["Wh"]
+        dv = np.empty_like(gates)  # (T, 3H, B)
+        dv4 = dv.reshape(T, 3, H, B)
+        dn = np.empty_like(h)
         dh = np.empty_like(h)  # full gradient reaching h_t
-        dh_next = np.zeros((B, H), dtype=h.dtype)
+        dh_next = np.zeros((H, B), dtype=dt)
+        tmp = np.empty((H, B), dtype=dt)
         for t in range(T - 1, -1, -1):
-            np.add(dh_out[t], dh_next, out=dh[t])
-            np.multiply(dh[t], mult[t, :, _Z], out=dv4[t, :, _Z])
-            np.multiply(dh[t], dn_dh[t], out=dn[t])
-            np.multiply(dn[t][:, None, :], mult[t, :, _R:], out=dv4[t, :, _R:])
+            dht, dvt, mt = dh[t], dv4[t], m[t]
+            np.add(dh_out[t], dh_next, out=dht)
+            np.multiply(dht, mt[_Z], out=dvt[_Z])
+            np.multiply(dht, dn_dh[t], out=dn[t])
+            np.multiply(dn[t], mt[_R:], out=dvt[_R:])
             if t:
-                np.matmul(dv[t], WhT, out=dh_next)
-                dh_next += dh[t] * z[t]
-        du = dv.copy()  # gradient w.r.t. the input part u
-        du.reshape(T, B, 3, H)[:, :, _N] = dn
-        TB = T * B
-        du2 = du.reshape(TB, 3 * H)
-        grads = {
-            "Wx": x.reshape(TB, -1).T @ du2,
-            "Wh": h[:-1].reshape(-1, H).T @ dv[1:].reshape(-1, 3 * H),
-        }
+                np.matmul(Wh, dv[t], out=dh_next)
+                np.multiply(dht, z[t], out=tmp)
+                dh_next += tmp
+
+        d_f = dv.transpose(1, 0, 2).reshape(3 * H, T * B)  # (3H, T*B), one copy
+        h_f = h[:-1].transpose(1, 0, 2).reshape(H, -1)  # (H, (T-1)*B)
+        dWh = h_f @ d_f[:, B:].T
+        dbhn = d_f[2 * H:].sum(axis=1)
+        d_f[2 * H:] = dn.transpose(1, 0, 2).reshape(H, T * B)  # now the input part's gradient
+        I = x.shape[2]
+        x_f = np.empty((I + 1 if self.bias else I, T * B), dtype=dt)  # inputs and the constant 1
+        x_f[:I] = x.transpose(2, 0, 1).reshape(I, T * B)
         if self.bias:
-            grads["b"] = du2.sum(axis=0)
-            grads["bhn"] = dv4[:, :, _N].sum(axis=(0, 1))
-        dx = (du2 @ p["Wx"].T).reshape(T, B, -1) if need_dx else None
-        dh_norm = np.sqrt(np.einsum("tbh,tbh->t", dh, dh))
+            x_f[I] = 1.0
+        dWxb = x_f @ d_f.T
+        grads = {"Wx": dWxb[:I], "Wh": dWh}
+        if self.bias:
+            grads["b"], grads["bhn"] = dWxb[I], dbhn
+        dx = (p["Wx"] @ d_f).reshape(I, T, B).transpose(1, 2, 0) if need_dx else None
+        dh_norm = np.sqrt(np.einsum("thb,thb->t", dh, dh))
         return dx, grads, dh_norm

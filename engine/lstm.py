@@ -17,11 +17,22 @@ three sigmoid gates side by side, then the candidate). The forget block of
 memory). Without learned biases (``bias=False``) ``forget_bias`` is added to
 the forget gate as a fixed offset instead, as TensorFlow's basic LSTM cell does.
 
-Speed: the input projection of every step is one matrix product before the
-loop; each step is one matrix product for all four gates and a few in-place
-element-wise calls (sigmoid is evaluated as ``(1 + tanh(a / 2)) / 2`` with the
-halving folded into the weights, so one ``tanh`` covers all four blocks); the
-weight gradients are one product each after the loop.
+Speed (the layer is small, so NumPy's per-call cost and memory layout matter
+more than arithmetic):
+
+- internally every array is feature-major, ``(T, features, B)``: then each
+  gate of a step is one contiguous ``(H, B)`` block, and element-wise calls on
+  it run at full speed (a gate column block of a batch-major ``(B, 4H)`` row
+  is strided and several times slower). The trace exposes ``(T, B, H)`` views
+  of these buffers, so nothing is copied;
+- the input projection of every step is one (batched) product before the
+  loop; each step is one product for all four gates and nine element-wise
+  calls, in place on preallocated buffers; sigmoid is ``(1 + tanh(a / 2)) / 2``
+  with the halving folded into the weights, so one ``tanh`` covers all four
+  blocks; the backward pass computes every step's local derivatives in a few
+  calls before its loop, and the weight gradients are one product each after;
+- the arithmetic runs in the weights' dtype: float64 (the engine's default,
+  needed by the gradient check) or float32 if the parameters are float32.
 """
 
 from __future__ import annotations
@@ -32,6 +43,12 @@ from engine.init import weight
 
 GATES = ("o", "i", "f", "g")  # column blocks of Wx, Wh and b, in order
 _O, _I, _F, _G = range(4)
+_TB = (0, 2, 1)  # swaps (T, B, H) and (T, H, B)
+
+
+def feature_major(a: np.ndarray, dtype) -> np.ndarray:
+    """``(T, B, n)`` as a contiguous ``(T, n, B)`` array (free for the views a cell's trace holds)."""
+    return np.ascontiguousarray(a.transpose(_TB), dtype=dtype)
 
 
 class LSTMCell:
@@ -39,8 +56,9 @@ class LSTMCell:
 
     The layer's trace entry holds, each ``(T, B, H)``: the gates ``i``, ``f``,
     ``o``, the candidate ``g``, the cell state ``c``, its ``tanh_c`` and the
-    hidden state ``h``; plus ``gates`` ``(T, B, 4H)``, the four blocks in
-    :data:`GATES` order (``i``, ``f``, ``o``, ``g`` are views into it).
+    hidden state ``h``; plus ``gates`` ``(T, B, 4H)``, all four blocks in
+    :data:`GATES` order. They are views of feature-major buffers (see the
+    module notes); copy them before writing to them.
     """
 
     kind = "lstm"
@@ -50,9 +68,8 @@ class LSTMCell:
         # ``activation`` is accepted for a uniform constructor; the LSTM's are fixed.
         self.n_in, self.n_hidden, self.bias, self.init = n_in, n_hidden, bias, init
         self.forget_bias = float(forget_bias)
-        H = n_hidden
-        self._scale = np.ones(4 * H)  # halves the sigmoid blocks' pre-activations
-        self._scale[: 3 * H] = 0.5
+        self._scale = np.ones((4 * n_hidden, 1))  # halves the sigmoid blocks' pre-activations
+        self._scale[: 3 * n_hidden] = 0.5
 
     def param_shapes(self) -> dict[str, tuple[int, ...]]:
         H = self.n_hidden
@@ -76,38 +93,55 @@ class LSTMCell:
         """Run the layer over ``x`` ``(T, B, I)``; returns its trace entry."""
         T, B, _ = x.shape
         H = self.n_hidden
-        s = self._scale
-        gates = x @ (p["Wx"] * s)  # (T, B, 4H) input part of the (scaled) pre-activations
-        if self.bias:
-            gates += p["b"] * s
-        elif self.forget_bias:
-            gates[..., _F * H:(_F + 1) * H] += 0.5 * self.forget_bias
-        Wh = p["Wh"] * s
-        c = np.empty((T, B, H), dtype=gates.dtype)
+        dt = p["Wh"].dtype
+        s = self._scale.astype(dt, copy=False)
+        # input part of the (halved) pre-activations of every step, (T, 4H, B)
+        if self.bias:  # the bias as the weight of a constant input 1
+            I = x.shape[2]
+            xa = np.empty((T, I + 1, B), dtype=dt)
+            xa[:, :I] = x.transpose(_TB)
+            xa[:, I] = 1.0
+            Wa = np.empty((4 * H, I + 1), dtype=dt)
+            Wa[:, :I] = p["Wx"].T
+            Wa[:, I] = p["b"]
+            Wa *= s
+            gates = np.matmul(Wa, xa)
+        else:
+            gates = np.matmul(p["Wx"].T * s, x.transpose(_TB).astype(dt, copy=False))
+            if self.forget_bias:
+                gates[:, _F * H:(_F + 1) * H] += 0.5 * self.forget_bias
+        WhT = p["Wh"].T * s  # (4H, H)
+        c = np.empty((T, H, B), dtype=dt)
         tanh_c = np.empty_like(c)
         h = np.empty_like(c)
-        rec = np.empty((B, 4 * H), dtype=gates.dtype)
-        ig = np.empty((B, H), dtype=gates.dtype)
-        sig = gates[..., : 3 * H]  # (T, B, 3H) the sigmoid blocks
-        o, i, f, g = (gates[..., k * H:(k + 1) * H] for k in range(4))
+        rec = np.empty((4 * H, B), dtype=dt)
+        ig = np.empty((H, B), dtype=dt)
+        blocks = gates.reshape(T, 4, H, B)
+        O, I_, F, G = (blocks[:, k] for k in range(4))
+        sigs = gates[:, : 3 * H]
         for t in range(T):
             a = gates[t]
             if t:
-                np.matmul(h[t - 1], Wh, out=rec)
+                np.matmul(WhT, h[t - 1], out=rec)
                 a += rec
             np.tanh(a, out=a)
-            st = sig[t]
-            st *= 0.5
-            st += 0.5
+            sig = sigs[t]
+            sig *= 0.5
+            sig += 0.5
+            o, i, f, g = O[t], I_[t], F[t], G[t]
+            ct, tc = c[t], tanh_c[t]
+            np.multiply(i, g, out=ct)
             if t:
-                np.multiply(f[t], c[t - 1], out=c[t])
-                np.multiply(i[t], g[t], out=ig)
-                c[t] += ig
-            else:
-                np.multiply(i[t], g[t], out=c[t])
-            np.tanh(c[t], out=tanh_c[t])
-            np.multiply(o[t], tanh_c[t], out=h[t])
-        return {"i": i, "f": f, "o": o, "g": g, "c": c, "tanh_c": tanh_c, "h": h, "gates": gates}
+                np.multiply(f, c[t - 1], out=ig)
+                ct += ig
+            np.tanh(ct, out=tc)
+            np.multiply(o, tc, out=h[t])
+        return {
+            "o": blocks[:, _O].transpose(_TB), "i": blocks[:, _I].transpose(_TB),
+            "f": blocks[:, _F].transpose(_TB), "g": blocks[:, _G].transpose(_TB),
+            "c": c.transpose(_TB), "tanh_c": tanh_c.transpose(_TB), "h": h.transpose(_TB),
+            "gates": gates.transpose(_TB),
+        }
 
     def backward(self, p: dict[str, np.ndarray], x: np.ndarray, tr: dict[str, np.ndarray],
                  dh_out: np.ndarray, need_dx: bool = True):
@@ -126,45 +160,61 @@ class LSTMCell:
         grads : dict of gradients keyed like ``p``
         dh_norm : (T,) norm of the full gradient reaching each ``h_t``
         """
-        gates, c, tanh_c, h = tr["gates"], tr["c"], tr["tanh_c"], tr["h"]
-        T, B, H = h.shape
-        o, i, f, g = tr["o"], tr["i"], tr["f"], tr["g"]
-        # Local derivatives of every step at once. Per step, the pre-activation
-        # gradient is da_o = dh * mult_o and da_{i,f,g} = dc * mult_{i,f,g}.
-        mult = gates * (1.0 - gates)  # (T, B, 4H) sigmoid' on o, i, f
-        m4 = mult.reshape(T, B, 4, H)
-        m4[:, :, _G] = 1.0 - g * g  # tanh' on the candidate
-        m4[:, :, _O] *= tanh_c
-        m4[:, :, _I] *= g
-        m4[1:, :, _F] *= c[:-1]
-        m4[0, :, _F] = 0.0  # c_0 = 0
-        m4[:, :, _G] *= i
-        dc_dh = o * (1.0 - tanh_c * tanh_c)  # (T, B, H) d c_t / d h_t through h = o tanh(c)
+        dt = p["Wh"].dtype
+        gates = feature_major(tr["gates"], dt)  # (T, 4H, B)
+        c, tanh_c, h = (feature_major(tr[k], dt) for k in ("c", "tanh_c", "h"))  # (T, H, B)
+        dh_out = feature_major(dh_out, dt)
+        T, H, B = h.shape
+        blocks = gates.reshape(T, 4, H, B)
+        o, i, f, g = (blocks[:, k] for k in range(4))
+        # Local derivatives of every step at once: the pre-activation gradient
+        # of step t is dh_t * m_o in the o block and dc_t * m_{i,f,g} in the others.
+        m = np.empty_like(gates)
+        ms, s3 = m[:, : 3 * H], gates[:, : 3 * H]
+        np.multiply(s3, s3, out=ms)
+        np.subtract(s3, ms, out=ms)  # sigmoid' = s (1 - s) on o, i, f
+        m4 = m.reshape(T, 4, H, B)
+        mg = m4[:, _G]
+        np.multiply(g, g, out=mg)
+        np.subtract(1.0, mg, out=mg)  # tanh' on the candidate
+        mg *= i
+        m4[:, _O] *= tanh_c
+        m4[:, _I] *= g
+        m4[1:, _F] *= c[:-1]
+        m4[0, _F] = 0.0  # c_0 = 0
+        dc_dh = np.multiply(tanh_c, tanh_c)  # d c_t / d h_t through h = o tanh(c)
+        np.subtract(1.0, dc_dh, out=dc_dh)
+        dc_dh *= o
 
-        WhT = np.ascontiguousarray(p["Wh"].T)
-        da = np.empty_like(gates)  # (T, B, 4H) gradient w.r.t. the pre-activations
-        da4 = da.reshape(T, B, 4, H)
+        Wh = p["Wh"]
+        da = np.empty_like(gates)  # (T, 4H, B) gradient w.r.t. the pre-activations
+        da4 = da.reshape(T, 4, H, B)
         dh = np.empty_like(h)  # full gradient reaching h_t
-        dc = np.empty((B, H), dtype=h.dtype)
-        dc_next = np.zeros((B, H), dtype=h.dtype)
-        dh_next = np.zeros((B, H), dtype=h.dtype)
+        dc = np.empty((H, B), dtype=dt)
+        dc_next = np.zeros((H, B), dtype=dt)
+        dh_next = np.zeros((H, B), dtype=dt)
         for t in range(T - 1, -1, -1):
-            np.add(dh_out[t], dh_next, out=dh[t])
-            np.multiply(dh[t], dc_dh[t], out=dc)
+            dht, dat, mt = dh[t], da4[t], m4[t]
+            np.add(dh_out[t], dh_next, out=dht)
+            np.multiply(dht, dc_dh[t], out=dc)
             dc += dc_next
-            np.multiply(dh[t], m4[t, :, _O], out=da4[t, :, _O])
-            np.multiply(dc[:, None, :], m4[t, :, _I:], out=da4[t, :, _I:])
+            np.multiply(dht, mt[_O], out=dat[_O])
+            np.multiply(dc, mt[_I:], out=dat[_I:])
             if t:
-                np.matmul(da[t], WhT, out=dh_next)
+                np.matmul(Wh, da[t], out=dh_next)
                 np.multiply(dc, f[t], out=dc_next)
-        TB = T * B
-        da2 = da.reshape(TB, 4 * H)
-        grads = {
-            "Wx": x.reshape(TB, -1).T @ da2,
-            "Wh": h[:-1].reshape(-1, H).T @ da[1:].reshape(-1, 4 * H),
-        }
+
+        da_f = da.transpose(1, 0, 2).reshape(4 * H, T * B)  # (4H, T*B), one copy
+        I = x.shape[2]
+        x_f = np.empty((I + 1 if self.bias else I, T * B), dtype=dt)  # inputs and the constant 1
+        x_f[:I] = x.transpose(2, 0, 1).reshape(I, T * B)
         if self.bias:
-            grads["b"] = da2.sum(axis=0)
-        dx = (da2 @ p["Wx"].T).reshape(T, B, -1) if need_dx else None
-        dh_norm = np.sqrt(np.einsum("tbh,tbh->t", dh, dh))
+            x_f[I] = 1.0
+        h_f = h[:-1].transpose(1, 0, 2).reshape(H, -1)  # (H, (T-1)*B)
+        dWxb = x_f @ da_f.T
+        grads = {"Wx": dWxb[:I], "Wh": h_f @ da_f[:, B:].T}
+        if self.bias:
+            grads["b"] = dWxb[I]
+        dx = (p["Wx"] @ da_f).reshape(I, T, B).transpose(1, 2, 0) if need_dx else None
+        dh_norm = np.sqrt(np.einsum("thb,thb->t", dh, dh))
         return dx, grads, dh_norm
