@@ -90,12 +90,15 @@ def bptt_view():
 @live.view(every=2, drive=False)
 def training_norm_view():
     norms, where = G.training_norms()
-    st.plotly_chart(F.step_norm_figure(norms, "Gradient reaching each step while training",
-                                       revision=f"train{id(G.trainer())}"), key=P + "train_norm_chart")
-    st.caption(f"Measured on {where}. Point at the log scale: if the bars on the left are orders of "
-               "magnitude below those on the right, the gradient vanishes and early bits barely learn from "
-               "later errors (exploding would be the opposite: bars growing to the left). A carry has to be "
-               "remembered across steps, so it is learned only from the part that gets through.")
+    left, right = st.columns([1.6, 1], gap="medium", vertical_alignment="center")
+    left.plotly_chart(F.step_norm_figure(norms, "Gradient reaching each step while training",
+                                         revision=f"train{id(G.trainer())}"), key=P + "train_norm_chart")
+    right.caption(f"Measured on {where}. Point at the left end: if its bars are orders of "
+                  "magnitude below those on the right, the gradient vanishes and the early bits barely "
+                  "learn from later errors (exploding is the opposite: bars growing to the left). A carry "
+                  "must be remembered from step to step, so it is learned only from the part of the error "
+                  "that gets through. Press Play on the Train page and watch these bars change as the "
+                  "network learns.")
 
 
 with bptt_tab:
@@ -163,8 +166,8 @@ with check_tab:
     st.dataframe(F.check_frame(rows), hide_index=True, key=P + "check_table", column_config={
         "relative error": st.column_config.NumberColumn(format="%.2e"),
         "max abs error": st.column_config.NumberColumn(format="%.2e")})
-    st.caption(f"Checked: {what}, on {G.CHECK_BATCH} random {G.CHECK_BITS}-bit sums in float64, with biases "
-               "moved off zero so their gradients count. The model being trained is not touched.")
+    st.caption(f"Checked: {what}, on {G.CHECK_BATCH} random {G.CHECK_BITS}-bit sums in float64 (biases are "
+               "moved off zero so that their gradients count). The model being trained is not touched.")
 
 
 # --- reference 004's two-step check ---------------------------------------------------------------
@@ -185,6 +188,17 @@ with ref_tab:
                       args=("ref_seed",), help="Draws the weights.")
     chk = G.reference_check(G.ss()[P + "ref_activation"], int(G.ss()[P + "ref_seed"]),
                             float(G.ss()[P + "ref_eps"]))
+    if chk.max_abs_error <= 1e-8:
+        st.success(f"Every weight agrees (largest difference {chk.max_abs_error:.1e}).",
+                   icon=":material/check_circle:")
+    else:
+        worst = max(chk.rows, key=lambda r: r.abs_error)
+        st.warning(
+            f"Some weights disagree (largest difference {chk.max_abs_error:.2g}, at {worst.label}). With "
+            "ReLU the pre-activations are about 1e-4; nudging an input weight by ε moves them by up to 4ε, "
+            "across zero where ReLU bends, so the difference quotient measures a different slope. The "
+            "recurrent weights W only move them by ε·h ≈ 1e-4·ε and agree. Try a smaller ε.",
+            icon=":material/warning:")
     left, right = st.columns([1, 1.2], gap="medium")
     with left:
         st.markdown("**Weights** (row = receiving unit)")
@@ -202,17 +216,6 @@ with ref_tab:
             "backprop": st.column_config.NumberColumn(format="%.6f"),
             "|difference|": st.column_config.NumberColumn(format="%.1e")})
         st.code("\n".join(r.line() for r in chk.rows), language=None)
-    if chk.max_abs_error <= 1e-8:
-        st.success(f"Every weight agrees (largest difference {chk.max_abs_error:.1e}).",
-                   icon=":material/check_circle:")
-    else:
-        worst = max(chk.rows, key=lambda r: r.abs_error)
-        st.warning(
-            f"Some weights disagree (largest difference {chk.max_abs_error:.2g}, at {worst.label}). With "
-            "ReLU the pre-activations are about 1e-4; nudging an input weight by ε moves them by up to 4ε, "
-            "across zero where ReLU bends, so the difference quotient measures a different slope. The "
-            "recurrent weights W only move them by ε·h ≈ 1e-4·ε and agree. Try a smaller ε.",
-            icon=":material/warning:")
     st.caption("With the identity the final state is linear in every weight, so the central difference is "
                "exact up to rounding: dL/dW(i, j) = h₁(j) for both rows i, since the error reaching the "
                "final state is 1 for every unit.")

@@ -18,7 +18,7 @@ config, error = X.controls(st.sidebar)
 if error:
     st.error(f"These settings cannot be trained: {error}.", icon=":material/error:")
 
-c1, c2, _ = st.columns([1, 1, 4])
+c1, c2, _ = st.columns([1, 1.3, 3.7])
 c1.button("Train", key=P + "train", type="primary", icon=":material/play_arrow:", on_click=X.train_now,
           disabled=config is None, width="stretch", help="Train a fresh network with these settings.")
 c2.button("Next seed", key=P + "next_seed", icon=":material/casino:", on_click=X.next_seed,
@@ -56,7 +56,7 @@ with left:
     st.dataframe(F.predictions_frame(XOR_X, TARGETS, view.predictions), hide_index=True,
                  key=P + "predictions", column_config={
                      "prediction": st.column_config.NumberColumn(format="%.4f")})
-    st.code(F.printed_lines(XOR_X, TARGETS, view.predictions), language=None)
+    st.code(F.printed_lines(XOR_X, view.predictions), language=None)
     st.caption("With its own random start the tutorial's 2-64-1 program printed "
                + ", ".join(f"{p:.3f}" for p in X.REFERENCE_PRINT)
                + ". Squared error learns slowly once the sigmoid output saturates; cross-entropy does not, "
@@ -78,6 +78,7 @@ for l, (col, h) in enumerate(zip(cols, view.hidden, strict=True), start=1):
     title = f"Hidden layer {l}: {h.shape[1]} units ({shown.activation})"
     col.plotly_chart(F.hidden_figure(h, XOR_X, TARGETS, title, zrange=zr, revision=str(shown)),
                      key=f"{P}hidden_chart{l}")
-st.caption("Each row is one input, each column one unit. The output unit adds these up with its weights, so "
-           "the two rows that should give 1 must differ from the two that should give 0 in some units: the "
-           "hidden layer has moved the four points where a straight line can separate them.")
+st.caption("Each row is one input, each column one unit, sorted so that the units firing more for the inputs "
+           "whose XOR is 1 come first. The output unit adds these up with its weights, so the two rows that "
+           "should give 1 must differ from the two that should give 0 in some units: the hidden layer has "
+           "moved the four points where a straight line can separate them.")

@@ -46,21 +46,27 @@ def delta_heatmap(d: np.ndarray, title: str, symbol: str = "dL/dh", revision="de
 
 
 def step_norm_figure(norms: np.ndarray, title: str, revision="norms", height: int = HEIGHT) -> go.Figure:
-    """Bars of the gradient norm reaching each time step, one colour per layer, on a log axis.
+    """Bars of the gradient norm reaching each time step, one colour per layer.
 
     ``norms`` is (layers, T), as :meth:`engine.model.SequenceModel.backward` returns it.
+    The axis is logarithmic when the bars span more than a factor of 10 (a fading
+    gradient spans orders of magnitude), else linear from zero so that small
+    differences are not blown up.
     """
     norms = np.atleast_2d(np.asarray(norms, dtype=float))
     L, T = norms.shape
+    shown = norms[np.isfinite(norms) & (norms > 0)]
+    log = shown.size > 0 and shown.max() > 10 * shown.min()
     bars = []
     for l in range(L):
-        y = np.where(np.isfinite(norms[l]) & (norms[l] > 0), norms[l], np.nan)
+        y = np.where(np.isfinite(norms[l]) & (norms[l] > 0 if log else True), norms[l], np.nan)
         bars.append(go.Bar(x=np.arange(T), y=y, name=f"layer {l + 1}",
-                             marker={"color": LAYER_COLORS[l % len(LAYER_COLORS)]},
-                             hovertemplate=f"layer {l + 1}, step %{{x}}<br>norm %{{y:.3e}}<extra></extra>"))
-    return _figure(bars, title, revision, height=height, barmode="group", showlegend=L > 1,
-                   xaxis=_bit_axis(T),
-                   yaxis={"type": "log", "exponentformat": "power", "title": {"text": "norm"}},
+                           marker={"color": LAYER_COLORS[l % len(LAYER_COLORS)]},
+                           hovertemplate=f"layer {l + 1}, step %{{x}}<br>norm %{{y:.3e}}<extra></extra>"))
+    yaxis = ({"type": "log", "exponentformat": "power"} if log
+             else {"rangemode": "tozero", "exponentformat": "e"})
+    return _figure(bars, title + (" (log scale)" if log else ""), revision, height=height, barmode="group",
+                   showlegend=L > 1, xaxis=_bit_axis(T), yaxis={**yaxis, "title": {"text": "norm"}},
                    legend={"orientation": "h", "y": 1.0, "x": 1.0, "xanchor": "right", "yanchor": "bottom"})
 
 

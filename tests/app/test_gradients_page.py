@@ -120,6 +120,17 @@ def test_training_norms_come_from_the_latest_training_step(page):
     np.testing.assert_allclose(y, page.session_state["lab"].trainer.last_dh_norm[0])
 
 
+def test_views_follow_the_model_while_it_trains(page):
+    lab = page.session_state["lab"]
+    lab.running = True  # as if Play had been pressed; each run is one live tick
+    page.run()
+    assert lab.trainer.step > 0
+    caption = next(c for c in texts(page.caption) if c.startswith("The model being trained"))
+    assert f"(step {lab.trainer.step:,})" in caption
+    assert any("the latest training step" in c for c in texts(page.caption))
+    lab.running = False
+
+
 def test_checking_a_two_layer_lstm_lists_every_gate_weight(page):
     page.selectbox(key="grad.cell.w").select("lstm").run()
     page.number_input(key="grad.layers.w").set_value(2).run()
