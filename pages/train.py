@@ -28,20 +28,31 @@ if pending:
                   icon=":material/restart_alt:")
 
 
+# Live views. The loss chart trains and redraws on every tick; the heavier views redraw less often.
 @live.view()
-def curves():
+def loss_view():
     tr = state.session().trainer
-    train, evals, rev = tr.history.train, tr.history.evals, id(tr)
-    c1, c2, c3 = st.columns(3)
-    c1.plotly_chart(figures.loss_figure(train["step"], train["loss"], evals["step"], evals["eval_loss"],
-                                        revision=rev), key="train.loss_chart")
-    c2.plotly_chart(figures.accuracy_figure(evals["step"], evals["exact_acc"], evals["bit_acc"],
-                                            revision=rev), key="train.accuracy_chart")
-    c3.plotly_chart(figures.grad_norm_figure(train["step"], train["grad_norm"], revision=rev),
-                    key="train.grad_chart")
+    train, evals = tr.history.train, tr.history.evals
+    st.plotly_chart(figures.loss_figure(train["step"], train["loss"], evals["step"], evals["eval_loss"],
+                                        revision=id(tr)), key="train.loss_chart")
 
 
 @live.view(every=3, drive=False)
+def accuracy_view():
+    tr = state.session().trainer
+    evals = tr.history.evals
+    st.plotly_chart(figures.accuracy_figure(evals["step"], evals["exact_acc"], evals["bit_acc"],
+                                            revision=id(tr)), key="train.accuracy_chart")
+
+
+@live.view(every=3, drive=False)
+def grad_view():
+    tr = state.session().trainer
+    st.plotly_chart(figures.grad_norm_figure(tr.history.train["step"], tr.history.train["grad_norm"],
+                                             revision=id(tr)), key="train.grad_chart")
+
+
+@live.view(every=5, drive=False)
 def glance():
     tr = state.session().trainer
     bits = tr.config.bits
@@ -59,6 +70,12 @@ def glance():
                         key="train.hidden_chart")
 
 
-curves()
+c1, c2, c3 = st.columns(3)
+with c1:
+    loss_view()
+with c2:
+    accuracy_view()
+with c3:
+    grad_view()
 glance()
 downloads.download_buttons(lab.trainer, running=lab.running, key="train")

@@ -181,3 +181,6 @@ def run_controls(key: str = "train") -> None:
                      help="Stop the first time every sum of the evaluation set is right.")
     lab.speed = live.SPEEDS[ss[_k(key, "speed")]]
     lab.auto_pause = bool(ss[_k(key, "auto_pause")])
+    if lab.trainer.status == "finished":
+        st.caption("The step budget is used up: raise **Steps budget** in the sidebar to train on, "
+                   "or press Reset to start again.")
