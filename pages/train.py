@@ -17,6 +17,9 @@ for warning in lab.link_warnings:
     st.warning(warning, icon=":material/link_off:")
 
 controls.run_controls(key="train")
+if lab.trainer.config.algorithm == "classic":
+    st.caption("The tutorial's loop learns from one sum per step, so steps and samples seen are the same "
+               "number; it needs tens of thousands of steps where the batched trainer needs hundreds.")
 
 if lab.error:
     st.error(lab.error, icon=":material/error:")

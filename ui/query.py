@@ -102,9 +102,10 @@ def parse_value(name: str, text: str):
 def from_params(params: Mapping[str, str | list[str]]) -> tuple[Config, list[str]]:
     """Read a Config from query parameters; returns it with warnings about what was replaced.
 
-    No parameters at all means a plain visit: the defaults, no warnings.
+    A link without any configuration field (a plain visit, or another page's own
+    parameters) means the defaults, without warnings.
     """
-    if not params:
+    if not set(params) & set(FIELDS):
         return DEFAULT, []
     warnings: list[str] = []
     unknown = sorted(set(params) - set(FIELDS))

@@ -22,6 +22,7 @@ def test_link_round_trips_every_field(config):
 
 def test_plain_visit_means_defaults_without_warnings():
     assert query.from_params({}) == (Config(), [])
+    assert query.from_params({"a": "5", "b": "7"}) == (Config(), [])  # another page's parameters
 
 
 @pytest.mark.parametrize(("name", "text"), [
