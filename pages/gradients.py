@@ -8,6 +8,9 @@ from engine.gradcheck import THRESHOLD
 from ui import gradient_figures as F
 from ui import gradient_state as G
 from ui import live
+from ui.routing import require_router
+
+require_router()  # before anything is drawn: see ui/routing.py
 
 P = G.P
 CELL_LABELS = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU"}

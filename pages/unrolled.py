@@ -6,6 +6,9 @@ from engine.explain import explain_step, unroll_sum
 from ui import live, predictions
 from ui import unrolled_figures as F
 from ui import unrolled_state as U
+from ui.routing import require_router
+
+require_router()  # before anything is drawn: see ui/routing.py
 
 K = U.P  # widget keys of this page start with "unrolled."
 

@@ -5,6 +5,9 @@ import streamlit as st
 from engine.mlp import XOR_X, XOR_Y
 from ui import xor_figures as F
 from ui import xor_state as X
+from ui.routing import require_router
+
+require_router()  # before anything is drawn: see ui/routing.py
 
 TARGETS = XOR_Y[:, 0]
 P = X.P
