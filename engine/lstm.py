@@ -205,16 +205,19 @@ class LSTMCell:
                 np.multiply(dc, f[t], out=dc_next)
 
         da_f = da.transpose(1, 0, 2).reshape(4 * H, T * B)  # (4H, T*B), one copy
+        # rows: the inputs, a constant 1 (for b) and h_{t-1} (zero at t = 0)
         I = x.shape[2]
-        x_f = np.empty((I + 1 if self.bias else I, T * B), dtype=dt)  # inputs and the constant 1
-        x_f[:I] = x.transpose(2, 0, 1).reshape(I, T * B)
+        k = I + 1 if self.bias else I
+        xh = np.empty((k + H, T, B), dtype=dt)
+        xh[:I] = x.transpose(2, 0, 1)
         if self.bias:
-            x_f[I] = 1.0
-        h_f = h[:-1].transpose(1, 0, 2).reshape(H, -1)  # (H, (T-1)*B)
-        dWxb = x_f @ da_f.T
-        grads = {"Wx": dWxb[:I], "Wh": h_f @ da_f[:, B:].T}
+            xh[I] = 1.0
+        xh[k:, 0] = 0.0
+        xh[k:, 1:] = h[:-1].transpose(1, 0, 2)
+        dW = xh.reshape(k + H, T * B) @ da_f.T  # (I [+ 1] + H, 4H)
+        grads = {"Wx": dW[:I], "Wh": dW[k:]}
         if self.bias:
-            grads["b"] = dWxb[I]
+            grads["b"] = dW[I]
         dx = (p["Wx"] @ da_f).reshape(I, T, B).transpose(1, 2, 0) if need_dx else None
         dh_norm = np.sqrt(np.einsum("thb,thb->t", dh, dh))
         return dx, grads, dh_norm
