@@ -23,6 +23,15 @@ PRESET_LABELS = {
     "lstm": "lstm: two layers of 20 LSTM units",
 }
 CELL_LABELS = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU"}
+# What each field is called on the page (for messages).
+FIELD_LABELS = {
+    "cell": "cell", "hidden": "hidden units", "layers": "layers", "activation": "activation",
+    "bias": "biases", "init": "initial weights", "forget_bias": "forget-gate bias",
+    "keep_prob": "keep probability",
+    "bits": "bits per number", "batch": "batch size", "optimizer": "optimizer", "lr": "learning rate",
+    "loss": "loss", "clip": "gradient clip", "steps": "steps budget", "seed": "seed",
+    "eval_every": "evaluation interval", "algorithm": "training loop",
+}
 ALGORITHM_LABELS = {"batched": "batched trainer", "classic": "tutorial's per-sample loop"}
 LR_CHOICES = tuple(float(f"{m}e{e}") for e in range(-5, 2) for m in (1, 2, 5) if float(f"{m}e{e}") <= 10)
 

@@ -4,8 +4,9 @@ Every builder is a pure function of NumPy arrays, so a page (or a test) can
 build figures from any history or trace. Each sets ``layout.uirevision`` to
 the ``revision`` it is given, so zoom and hidden traces survive live updates;
 pass a new revision (e.g. one per run) to start afresh. Long histories are
-averaged down to ``MAX_POINTS`` points with :func:`downsample` so a
-100 000-step run stays cheap to send and draw.
+averaged down with :func:`downsample` (per-step curves to ``LINE_POINTS``
+points, which also smooths one-sum-per-step noise) so a 100 000-step run
+stays cheap to send and draw.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 MAX_POINTS = 2000
+LINE_POINTS = 500  # per-step curves are averaged to this many points: smoother, and cheap to redraw
 HEIGHT = 280
 FONT = 14
 COLORS = {"loss": "#1f5fbf", "eval": "#d9480f", "exact": "#2b8a3e", "bit": "#7048e8", "grad": "#c2255c"}
@@ -73,8 +75,23 @@ def _line(x, y, name: str, color: str, fmt: str, width: float = 2.0) -> go.Scatt
                       hovertemplate=f"{name}: %{{y:{fmt}}}<extra></extra>")
 
 
-def _log_axis() -> dict:
-    return {"type": "log", "exponentformat": "power", "dtick": 1}
+def _log_axis(*ys: np.ndarray) -> dict:
+    """A log axis labelled at powers of ten (every decade while there are few, else plotly's choice)."""
+    axis = {"type": "log", "exponentformat": "power"}
+    vals = np.concatenate([np.asarray(y, dtype=float).ravel() for y in ys]) if ys else np.empty(0)
+    vals = vals[np.isfinite(vals) & (vals > 0)]
+    if vals.size and np.log10(vals.max() / vals.min()) <= 8:
+        axis["dtick"] = 1
+    return axis
+
+
+def _empty_note(data: list, text: str) -> dict:
+    """A centred note for a chart with nothing to draw yet (else no layout additions)."""
+    if any(len(d.x) for d in data if d.x is not None):
+        return {}
+    return {"annotations": [{"text": text, "showarrow": False, "xref": "paper", "yref": "paper",
+                             "x": 0.5, "y": 0.5, "font": {"size": FONT + 2, "color": "#6c757d"}}],
+            "xaxis": {**_step_axis(), "showticklabels": False}, "yaxis": {"showticklabels": False}}
 
 
 def _step_axis() -> dict:
@@ -84,12 +101,14 @@ def _step_axis() -> dict:
 def loss_figure(step: np.ndarray, loss: np.ndarray, eval_step: np.ndarray | None = None,
                 eval_loss: np.ndarray | None = None, revision="loss") -> go.Figure:
     """Training loss per step (and evaluation-set loss) on a log axis."""
-    x, y = downsample(step, loss)
+    x, y = downsample(step, loss, max_points=LINE_POINTS)
     data = [_line(x, y, "training loss", COLORS["loss"], ".4g", 1.5)]
+    ey = np.empty(0)
     if eval_step is not None and eval_loss is not None and len(eval_step):
         ex, ey = downsample(eval_step, eval_loss)
         data.append(_line(ex, ey, "evaluation loss", COLORS["eval"], ".4g"))
-    return _figure(data, "Loss (log scale)", revision, xaxis=_step_axis(), yaxis=_log_axis())
+    layout = {"xaxis": _step_axis(), "yaxis": _log_axis(y, ey), **_empty_note(data[:1], "No training yet")}
+    return _figure(data, "Loss (log scale)", revision, **layout)
 
 
 def accuracy_figure(eval_step: np.ndarray, exact: np.ndarray, bit: np.ndarray,
@@ -104,9 +123,10 @@ def accuracy_figure(eval_step: np.ndarray, exact: np.ndarray, bit: np.ndarray,
 
 def grad_norm_figure(step: np.ndarray, grad_norm: np.ndarray, revision="grad_norm") -> go.Figure:
     """Global gradient norm per step (before clipping) on a log axis."""
-    x, g = downsample(step, grad_norm)
-    return _figure([_line(x, g, "gradient norm", COLORS["grad"], ".3g", 1.5)], "Gradient norm (log scale)",
-                   revision, showlegend=False, xaxis=_step_axis(), yaxis=_log_axis())
+    x, g = downsample(step, grad_norm, max_points=LINE_POINTS)
+    data = [_line(x, g, "gradient norm", COLORS["grad"], ".3g", 1.5)]
+    layout = {"xaxis": _step_axis(), "yaxis": _log_axis(g), **_empty_note(data, "No training yet")}
+    return _figure(data, "Gradient norm (log scale)", revision, showlegend=False, **layout)
 
 
 def hidden_heatmap(h: np.ndarray, bit_rows: Mapping[str, Sequence[int]] | None = None, *,

@@ -185,7 +185,7 @@ def status_values(lab) -> dict[str, str]:
     state = state_label(lab)
     return {
         "State": f"{STATE_ICONS[state]} {state}",
-        "Step": f"{tr.step:,} / {tr.config.steps:,}",
+        f"Step (of {tr.config.steps:,})": f"{tr.step:,}",
         "Samples seen": f"{tr.samples:,}",
         "Loss": _fmt(tr.history.train.last("loss"), ".4g"),
         "Exact sums": _fmt(100 * ev.last("exact_acc"), ".1f") + ("%" if len(ev) else ""),

@@ -136,17 +136,23 @@ def apply(config: Config) -> list[str]:
     """Adopt ``config`` as what the widgets show; apply the live fields to the running trainer.
 
     The learning rate changes at once (the model, optimizer state and history
-    are kept); so does the step budget. Returns the fields that still need a
-    reset (architecture, batch, optimizer, ...).
+    are kept); so does the step budget. Other changes rebuild a model that has
+    not trained yet (nothing is lost); a trained one is kept until the user
+    resets. Returns the fields that still need a reset (architecture, batch,
+    optimizer, ...).
     """
     lab = session()
+    changed = config != lab.config
     lab.config = config
     tr = lab.trainer
     if tr.config.lr != config.lr:
         tr.set_lr(config.lr)
     if tr.config.steps != config.steps:
         tr.set_steps(config.steps)
-    return pending_changes(lab)
+    pending = pending_changes(lab)
+    if pending and changed and tr.step == 0 and not lab.running and reset(config):
+        return []
+    return pending
 
 
 def state_label(lab: Lab) -> str:

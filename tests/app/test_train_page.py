@@ -23,7 +23,8 @@ def lab(at):
 
 
 def status(at) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
+    """The status bar's figures by label ("Step (of 1,000)" is filed under "Step")."""
+    return {m.label.split(" (")[0]: m.value for m in at.metric}
 
 
 def chart(at, key: str) -> dict:
@@ -62,7 +63,7 @@ def test_step_trains_one_chunk_and_pauses(app):
     assert tr.step > 0
     assert not lab(at).running
     assert status(at)["State"].endswith("paused")
-    assert status(at)["Step"].startswith(f"{tr.step:,} /")
+    assert status(at)["Step"] == f"{tr.step:,}"
     loss = chart(at, "train.loss_chart")
     assert array(loss["data"][0]["x"])[-1] == tr.step
     assert loss["layout"]["yaxis"]["type"] == "log"
@@ -84,8 +85,9 @@ def test_play_advances_on_every_run_and_pause_stops(app):
     assert status(at)["State"].endswith("paused")
 
 
-def test_preset_fills_the_widgets_and_asks_for_a_reset(app):
+def test_preset_fills_the_widgets_and_asks_to_reset_a_trained_model(app):
     at = app.run()
+    at.button(key="train.step").click().run()
     at.selectbox(key="train.preset").set_value("classic").run()
     assert lab(at).config == PRESETS["classic"]
     assert at.query_params["algorithm"] == "classic" and at.query_params["batch"] == "1"
@@ -94,6 +96,13 @@ def test_preset_fills_the_widgets_and_asks_for_a_reset(app):
     at.button(key="train.reset_pending").click().run()
     assert lab(at).trainer.config == PRESETS["classic"]
     assert not at.info
+
+
+def test_settings_apply_at_once_before_any_training(app):
+    at = app.run()
+    at.number_input(key="train.hidden").set_value(8).run()
+    assert lab(at).trainer.config.hidden == 8 and not at.info
+    assert chart(at, "train.hidden_chart")["data"][0]["y"] == [f"unit {i}" for i in range(8)]
 
 
 def test_classic_preset_trains_one_sample_per_step(app):
@@ -173,6 +182,7 @@ def test_a_model_that_cannot_be_built_gives_a_message(app, monkeypatch):
     monkeypatch.delitem(engine.model.CELLS, "lstm")
     at = app.run()
     at.selectbox(key="train.preset").set_value("lstm").run()
+    assert any("Could not build" in e.value for e in at.error)
     at.button(key="train.reset_pending").click().run()
     assert not at.exception
     assert any("Could not build" in e.value and "lstm" in e.value for e in at.error)
@@ -183,7 +193,6 @@ def test_a_model_that_cannot_be_built_gives_a_message(app, monkeypatch):
 def test_lstm_preset_trains(app, preset):
     at = app.run()
     at.selectbox(key="train.preset").set_value(preset).run()
-    at.button(key="train.reset_pending").click().run()
     at.button(key="train.step").click().run()
     assert not at.exception and not at.error
     assert lab(at).trainer.config.cell == "lstm" and lab(at).trainer.step > 0
