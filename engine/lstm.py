@@ -25,14 +25,17 @@ more than arithmetic):
   it run at full speed (a gate column block of a batch-major ``(B, 4H)`` row
   is strided and several times slower). The trace exposes ``(T, B, H)`` views
   of these buffers, so nothing is copied;
-- the input projection of every step is one (batched) product before the
-  loop; each step is one product for all four gates and nine element-wise
-  calls, in place on preallocated buffers; sigmoid is ``(1 + tanh(a / 2)) / 2``
-  with the halving folded into the weights, so one ``tanh`` covers all four
-  blocks; the backward pass computes every step's local derivatives in a few
-  calls before its loop, and the weight gradients are one product each after;
+- the input projection of every step (bias included, as the weight of a
+  constant input 1) is one batched product before the loop; each step is one
+  product for all four gates and nine element-wise calls, in place on
+  preallocated buffers; sigmoid is ``(1 + tanh(a / 2)) / 2`` with the halving
+  folded into the weights, so one ``tanh`` covers all four blocks;
+- the backward pass computes every step's local derivatives in a few calls
+  before its loop (seven calls and one product per step), and one product
+  after it gives the gradients of ``Wx``, ``b`` and ``Wh`` together;
 - the arithmetic runs in the weights' dtype: float64 (the engine's default,
-  needed by the gradient check) or float32 if the parameters are float32.
+  needed by the gradient check) or float32 if the parameters are float32
+  (about 1.4x faster per training step).
 """
 
 from __future__ import annotations
