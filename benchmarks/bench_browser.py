@@ -69,7 +69,7 @@ def browser_run(seconds: float) -> dict:
     from playwright.sync_api import sync_playwright
 
     query = urllib.parse.urlencode(to_params(CONFIG))
-    with running_app(log_path=Path("/tmp/td4/bench.log")) as url, \
+    with running_app(log_path=ROOT / "artifacts" / "bench_browser_streamlit.log") as url, \
             sync_playwright() as p:
         browser = launch_chromium(p)
         page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()

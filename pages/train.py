@@ -3,7 +3,9 @@
 import streamlit as st
 
 from ui import controls, downloads, figures, live, predictions, query, state
+from ui.routing import require_router
 
+require_router()  # before anything is drawn: see ui/routing.py
 lab = state.session()
 config = controls.config_controls(lab.config, key="train")
 query.write(config)
@@ -29,7 +31,7 @@ if lab.error:
     st.error(lab.error, icon=":material/error:")
 if pending:
     with st.container(border=True):
-        changed = ", ".join(controls.FIELD_LABELS[name] for name in pending)
+        changed = ", ".join(controls.FIELD_LABELS.get(name, name) for name in pending)
         st.info(f"You changed **{changed}**. The network being trained still uses the old "
                 "settings; reset to start a fresh one with the new settings.", icon=":material/info:")
         st.button("Reset with the new settings", key="train.reset_pending", on_click=controls._reset,

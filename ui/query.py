@@ -68,14 +68,29 @@ def _allowed(name: str) -> str:
         return "one of " + ", ".join(CHOICES[name])
     if name in BOOLS:
         return "true or false"
+    if name not in LIMITS:
+        return f"a value like {_format(getattr(DEFAULT, name))}"
     lo, hi = LIMITS[name]
     kind = "a whole number" if name in INTS else "a number"
     return f"{kind} from {lo:g} to {hi:g}"
 
 
+def _parse_other(name: str, text: str):
+    """A field this module has no table for: the default's type, checked by ``Config.validate``."""
+    kind = type(getattr(DEFAULT, name))
+    try:
+        value = {bool: lambda t: parse_value("bias", t), int: int, float: float}.get(kind, str)(text.strip())
+        DEFAULT.replace(**{name: value})
+    except (ValueError, TypeError):
+        raise ValueError(f"{name}={text!r} is not allowed ({_allowed(name)})") from None
+    return value
+
+
 def parse_value(name: str, text: str):
     """Convert one query value; raise ValueError with what is allowed."""
     t = text.strip().lower()
+    if name not in CHOICES and name not in BOOLS and name not in LIMITS:
+        return _parse_other(name, text)
     if name in CHOICES:
         if t in CHOICES[name]:
             return t
