@@ -44,7 +44,7 @@ def _digest(params: dict[str, np.ndarray]) -> str:
 
 def to_bytes(model: SequenceModel, meta: dict | None = None) -> bytes:
     """The ``.npz`` file of ``model`` as bytes (for downloads)."""
-    arrays = {f"param/{k}": np.asarray(v, dtype=np.float64) for k, v in model.params.items()}
+    arrays = {f"param/{k}": np.asarray(v) for k, v in model.params.items()}  # in the model's dtype
     arrays["format"] = np.array(FORMAT)
     arrays["config"] = np.array(model.config.to_json())
     arrays["meta"] = np.array(json.dumps(meta or {}))
@@ -141,7 +141,7 @@ def load_with_meta(source, max_bytes: int = MAX_BYTES) -> tuple[SequenceModel, d
                 raise CheckpointError(f"parameter {key[6:]} holds {a.dtype} values; weights must be floats")
             if not np.isfinite(a).all():
                 raise CheckpointError(f"parameter {key[6:]} contains NaN or infinite values")
-            params[key[6:]] = a.astype(np.float64)
+            params[key[6:]] = a
         elif key not in ("format", "config", "meta", "sha256"):
             raise CheckpointError(f"unexpected entry {key!r} in the model file")
     try:

@@ -16,6 +16,7 @@ ACTIVATIONS = ("sigmoid", "tanh", "relu")
 OPTIMIZERS = ("sgd", "momentum", "adam")
 LOSSES = ("mse", "bce")
 INITS = ("uniform", "xavier")
+DTYPES = ("float64", "float32")
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Config:
     init: str = "xavier"  # "uniform": U[-1, 1) as the tutorial; "xavier": Glorot uniform
     forget_bias: float = 1.0  # LSTM forget-gate bias at start (remember by default)
     keep_prob: float = 1.0  # dropout keep probability on each recurrent layer's output while training
+    dtype: str = "float64"  # precision of weights and arithmetic (gradient checks always use float64)
     # --- task ---
     bits: int = 8  # width of the numbers trained on (1-64)
     # --- optimisation ---
@@ -69,6 +71,7 @@ class Config:
         choice("optimizer", OPTIMIZERS)
         choice("loss", LOSSES)
         choice("init", INITS)
+        choice("dtype", DTYPES)
         choice("algorithm", ("batched", "classic"))
         whole("hidden", 1, 512)
         whole("layers", 1, 4)
@@ -122,7 +125,7 @@ class Config:
     def architecture(self) -> tuple:
         """The fields that shape the weights; changing any of them needs a fresh model."""
         return (self.cell, self.hidden, self.layers, self.activation, self.bias, self.init,
-                self.forget_bias, self.bits, self.seed, self.algorithm)
+                self.forget_bias, self.bits, self.seed, self.algorithm, self.dtype)
 
 
 PRESETS: dict[str, Config] = {
@@ -136,7 +139,8 @@ PRESETS: dict[str, Config] = {
         algorithm="classic",
     ),
     # Reference 002: two layers of 20 LSTM units, output keep probability 0.5,
-    # Adam with its default settings, mean squared error, batch 64, 2000 steps.
+    # Adam with its default settings, mean squared error, batch 64, 2000 steps,
+    # float32 as in its TensorFlow graph (same results as float64 here, 2.4x faster).
     # Two departures let it solve every sum within 2000 steps despite dropout
     # (with Glorot weights and forget bias 1 some seeds are not solved): weights
     # U[-1, 1) as the tutorial's RNN, and forget bias -2, since a sum needs only
@@ -144,6 +148,7 @@ PRESETS: dict[str, Config] = {
     "lstm": Config(
         cell="lstm", hidden=20, layers=2, keep_prob=0.5, optimizer="adam", lr=0.001,
         loss="mse", batch=64, steps=2000, eval_every=50, init="uniform", forget_bias=-2.0,
+        dtype="float32",
     ),
 }
 

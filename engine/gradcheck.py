@@ -64,6 +64,7 @@ def check_model(config: Config, batch: int = 3, bits: int = 5, seed: int = 0) ->
     Dropout (``keep_prob < 1``) is checked with one fixed mask drawn up front.
     Biases are drawn non-zero so their gradients are exercised.
     """
+    config = config.replace(dtype="float64")  # finite differences need the precision
     rng = np.random.default_rng(seed)
     model = SequenceModel(config, rng=rng)
     for p in model.params.values():

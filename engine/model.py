@@ -102,8 +102,9 @@ class SequenceModel:
             params["Why"] = weight(rng, (H, N_OUT), config.init)
             if config.bias:
                 params["by"] = np.zeros(N_OUT)
-        self.params = params
-        self.check_params(params)
+        self.dtype = np.dtype(config.dtype)
+        self.params = {k: np.asarray(v, dtype=self.dtype) for k, v in params.items()}
+        self.check_params(self.params)
 
     def param_shapes(self) -> dict[str, tuple[int, ...]]:
         """The name and shape of every parameter this architecture has."""
@@ -150,7 +151,7 @@ class SequenceModel:
         -------
         Trace (time-major)
         """
-        inp = np.ascontiguousarray(np.swapaxes(x, 0, 1), dtype=np.float64)  # (T, B, I)
+        inp = np.ascontiguousarray(np.swapaxes(x, 0, 1), dtype=self.dtype)  # (T, B, I)
         x_tm = inp
         keep = self.config.keep_prob
         layers, used_masks = [], []
@@ -158,7 +159,7 @@ class SequenceModel:
             tr = cell.forward(self.layer_params(l), inp)
             mask = masks[l] if masks is not None else None
             if mask is None and rng is not None and keep < 1.0:
-                mask = (rng.random(tr["h"].shape) < keep) / keep  # inverted dropout
+                mask = (rng.random(tr["h"].shape) < keep).astype(self.dtype) / keep  # inverted dropout
             layers.append(tr)
             used_masks.append(mask)
             inp = tr["h"] if mask is None else tr["h"] * mask

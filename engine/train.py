@@ -105,7 +105,7 @@ class Trainer:
         else:
             batch = data.random_batch(self.rng, cfg.batch, cfg.bits)
             trace = self.model.forward(batch.x, rng=self.rng if cfg.keep_prob < 1 else None)
-            loss, dz = self.loss_fn(trace.z, np.swapaxes(batch.y, 0, 1))
+            loss, dz = self.loss_fn(trace.z, np.swapaxes(batch.y, 0, 1).astype(trace.z.dtype))
             grads, self.last_dh_norm = self.model.backward(trace, dz)
             gnorm = optim.clip_by_global_norm(grads, cfg.clip)
             if math.isfinite(loss) and math.isfinite(gnorm):

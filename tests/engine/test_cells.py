@@ -212,10 +212,11 @@ def test_dropout_masks_every_layer_output_while_training(cell):
 # --- float32 weights ----------------------------------------------------------
 
 @pytest.mark.parametrize("cell", GATED)
-def test_float32_weights_compute_in_float32_and_agree_with_float64(cell):
+def test_float32_models_compute_in_float32_and_agree_with_float64(cell):
     cfg = Config(cell=cell, hidden=6, layers=2)
     m64 = SequenceModel(cfg)
-    m32 = SequenceModel(cfg, params={k: v.astype(np.float32) for k, v in m64.params.items()})
+    m32 = SequenceModel(cfg.replace(dtype="float32"), params=m64.params)
+    assert all(v.dtype == np.float32 for v in m32.params.values())
     b = some_batch()
     t64, t32 = m64.forward(b.x), m32.forward(b.x)
     assert t32.layers[0]["h"].dtype == np.float32
