@@ -38,31 +38,34 @@ if pending:
                   icon=":material/restart_alt:")
 
 
-# Live views. The loss chart trains and redraws on every tick; the heavier views redraw less often.
+# Live views. The loss chart trains and redraws on every tick; the others redraw less often (the
+# browser rebuilds a Plotly chart from scratch on every update).
 @live.view()
 def loss_view():
     tr = state.session().trainer
     train, evals = tr.history.train, tr.history.evals
     st.plotly_chart(figures.loss_figure(train["step"], train["loss"], evals["step"], evals["eval_loss"],
-                                        revision=id(tr)), key="train.loss_chart")
+                                        revision=id(tr)), key="train.loss_chart", config=figures.LIVE_CONFIG)
 
 
-@live.view(every=3, drive=False)
+@live.view(every=4, drive=False)
 def accuracy_view():
     tr = state.session().trainer
     evals = tr.history.evals
     st.plotly_chart(figures.accuracy_figure(evals["step"], evals["exact_acc"], evals["bit_acc"],
-                                            revision=id(tr)), key="train.accuracy_chart")
+                                            revision=id(tr)), key="train.accuracy_chart",
+                    config=figures.LIVE_CONFIG)
 
 
-@live.view(every=3, drive=False)
+@live.view(every=4, drive=False)
 def grad_view():
     tr = state.session().trainer
-    st.plotly_chart(figures.grad_norm_figure(tr.history.train["step"], tr.history.train["grad_norm"],
-                                             revision=id(tr)), key="train.grad_chart")
+    train = tr.history.train
+    st.plotly_chart(figures.grad_norm_figure(train["step"], train["grad_norm"], revision=id(tr)),
+                    key="train.grad_chart", config=figures.LIVE_CONFIG)
 
 
-@live.view(every=5, drive=False)
+@live.view(every=8, drive=False)
 def glance():
     tr = state.session().trainer
     bits = tr.config.bits

@@ -20,6 +20,9 @@ MAX_POINTS = 2000
 LINE_POINTS = 500  # per-step curves are averaged to this many points: smoother, and cheap to redraw
 HEIGHT = 280
 FONT = 14
+# st.plotly_chart config for charts redrawn many times a second: the browser rebuilds a chart on each
+# update, and the tool bar is a good part of that work (drag still zooms, a double click resets).
+LIVE_CONFIG = {"displayModeBar": False}
 COLORS = {"loss": "#1f5fbf", "eval": "#d9480f", "exact": "#2b8a3e", "bit": "#7048e8", "grad": "#c2255c"}
 
 

@@ -225,4 +225,4 @@ def status_bar() -> None:
             advance()
         _draw_status()
 
-    st.fragment(run_status, run_every=interval())()
+    st.fragment(run_status, run_every=interval(1 if drive else 2))()
