@@ -78,6 +78,7 @@ def test_play_advances_on_every_run_and_pause_stops(app):
         steps.append(lab(at).trainer.step)
     assert all(b > a for a, b in zip(steps, steps[1:], strict=False)), steps
     assert status(at)["State"].endswith("training")
+    assert all(d.disabled for d in at.get("download_button"))  # the weights are changing
     at.button(key="train.pause").click().run()
     paused = lab(at).trainer.step
     at.run()
@@ -206,3 +207,17 @@ def test_finished_run_disables_play_until_the_budget_grows(app):
     assert status(at)["State"].split()[-1] in ("finished", "solved")
     at.number_input(key="train.steps").set_value(10).run()
     assert not at.button(key="train.play").disabled
+
+
+def test_pause_when_solved_stops_at_the_first_solved_evaluation(app):
+    at = open_with(app, Config(steps=100_000))
+    at.checkbox(key="train.auto_pause").check().run()
+    at.button(key="train.play").click().run()
+    for _ in range(40):
+        if not lab(at).running:
+            break
+        at.run()
+    tr = lab(at).trainer
+    assert tr.solved_at_step is not None and tr.step < tr.solved_at_step + 200
+    assert status(at)["State"].endswith("solved")
+    assert not any(d.disabled for d in at.get("download_button"))
