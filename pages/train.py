@@ -15,32 +15,35 @@ st.markdown(
     "Press **Play** and the network starts adding random pairs of binary numbers, one bit per time step "
     "from the least significant end. Watch the loss fall, the accuracy climb and the example sums below "
     "turn right (red bits are wrong). Change the settings on the left; the learning rate applies at once.")
-if lab.link_warnings:
-    with st.container(border=True):
-        st.warning("Some settings in the link could not be used:\n\n"
-                   + "\n".join(f"- {w}" for w in lab.link_warnings), icon=":material/link_off:")
-        st.button("Dismiss", key="train.dismiss_link", on_click=lab.link_warnings.clear)
+with st.container():  # one slot whatever it holds, so the views below keep their place between runs
+    if lab.link_warnings:
+        with st.container(border=True):
+            st.warning("Some settings in the link could not be used:\n\n"
+                       + "\n".join(f"- {w}" for w in lab.link_warnings), icon=":material/link_off:")
+            st.button("Dismiss", key="train.dismiss_link", on_click=lab.link_warnings.clear)
 
 controls.run_controls(key="train")
-if lab.trainer.config.algorithm == "classic":
-    st.caption("The tutorial's loop learns from one sum per step, so steps and samples seen are the same "
-               "number; it needs tens of thousands of steps where the batched trainer needs hundreds. Its "
-               "training loss is the tutorial's printed error: the summed absolute error of one sum's bits.")
 
-if lab.error:
-    st.error(lab.error, icon=":material/error:")
-if pending:
-    with st.container(border=True):
-        changed = ", ".join(controls.FIELD_LABELS.get(name, name) for name in pending)
-        st.info(f"You changed **{changed}**. The network being trained still uses the old "
-                "settings; reset to start a fresh one with the new settings.", icon=":material/info:")
-        st.button("Reset with the new settings", key="train.reset_pending", on_click=controls._reset,
-                  icon=":material/restart_alt:")
+with st.container():  # notices, in one slot (see above)
+    if lab.trainer.config.algorithm == "classic":
+        st.caption("The tutorial's loop learns from one sum per step, so steps and samples seen are the "
+                   "same number; it needs tens of thousands of steps where the batched trainer needs "
+                   "hundreds. Its training loss is the tutorial's printed error: the summed absolute error "
+                   "of one sum's bits.")
+    if lab.error:
+        st.error(lab.error, icon=":material/error:")
+    if pending:
+        with st.container(border=True):
+            changed = ", ".join(controls.FIELD_LABELS.get(name, name) for name in pending)
+            st.info(f"You changed **{changed}**. The network being trained still uses the old "
+                    "settings; reset to start a fresh one with the new settings.", icon=":material/info:")
+            st.button("Reset with the new settings", key="train.reset_pending",
+                      on_click=controls.reset_to_widgets, icon=":material/restart_alt:")
 
 
 # Live views. The loss chart trains and redraws on every tick; the others redraw less often (the
 # browser rebuilds a Plotly chart from scratch on every update).
-@live.view()
+@live.view(draw_first=True)
 def loss_view():
     tr = state.session().trainer
     train, evals = tr.history.train, tr.history.evals
@@ -72,7 +75,7 @@ def glance():
     rows = predictions.predict(tr.model, predictions.example_sums(bits), bits)
     left, right = st.columns(2, gap="medium")
     with left:
-        st.subheader(f"Example sums: {predictions.summary(rows)}")
+        st.subheader(f"Example sums ({predictions.summary(rows)})")
         st.html(predictions.table_html(rows))
     with right:
         first = rows[0]

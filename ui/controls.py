@@ -154,7 +154,8 @@ def config_controls(initial: Config, key: str = "train", container=None) -> Conf
 # --- running -------------------------------------------------------------------------------------
 
 
-def _reset() -> None:
+def reset_to_widgets() -> None:
+    """A fresh model from the settings the widgets show (a button callback)."""
     state.reset(state.session().config)
 
 
@@ -172,7 +173,8 @@ def run_controls(key: str = "train") -> None:
     if _k(key, "auto_pause") not in ss:
         ss[_k(key, "auto_pause")] = lab.auto_pause
     done = lab.trainer.done
-    cols = st.columns([1, 1, 1, 1, 3, 2], vertical_alignment="bottom")
+    box = st.container()  # the row and its note in one slot, so what follows keeps its place
+    cols = box.columns([1, 1, 1, 1, 1.8, 1.6], vertical_alignment="bottom")
     cols[0].button("Play", key=_k(key, "play"), icon=":material/play_arrow:", type="primary",
                    on_click=live.play, disabled=lab.running or done, width="stretch",
                    help="Train continuously; the charts below update as it learns.")
@@ -181,7 +183,7 @@ def run_controls(key: str = "train") -> None:
     cols[2].button("Step", key=_k(key, "step"), icon=":material/skip_next:", on_click=live.step,
                    disabled=done, width="stretch",
                    help=f"Train one chunk (about {live.TICK_SECONDS:g} s times the speed), then pause.")
-    cols[3].button("Reset", key=_k(key, "reset"), icon=":material/restart_alt:", on_click=_reset,
+    cols[3].button("Reset", key=_k(key, "reset"), icon=":material/restart_alt:", on_click=reset_to_widgets,
                    width="stretch", help="Start again from fresh weights with the settings in the sidebar.")
     cols[4].select_slider("Speed", list(live.SPEEDS), key=_k(key, "speed"),
                           help="Training time per update of the page: crawl shows single steps, "
@@ -191,5 +193,5 @@ def run_controls(key: str = "train") -> None:
     lab.speed = live.SPEEDS[ss[_k(key, "speed")]]
     lab.auto_pause = bool(ss[_k(key, "auto_pause")])
     if lab.trainer.status == "finished":
-        st.caption("The step budget is used up: raise **Steps budget** in the sidebar to train on, "
-                   "or press Reset to start again.")
+        box.caption("The step budget is used up: raise **Steps budget** in the sidebar to train on, "
+                    "or press Reset to start again.")

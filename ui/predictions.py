@@ -112,8 +112,8 @@ def table_html(rows: list[Prediction]) -> str:
 
 
 def summary(rows: list[Prediction]) -> str:
-    """E.g. "4 of 6 sums right"."""
-    return html.escape(f"{sum(r.correct for r in rows)} of {len(rows)} sums right")
+    """E.g. "4 of 6 right"."""
+    return html.escape(f"{sum(r.correct for r in rows)} of {len(rows)} right")
 
 
 @dataclass(frozen=True)
