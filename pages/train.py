@@ -30,8 +30,6 @@ with st.container():  # notices, in one slot (see above)
                    "same number; it needs tens of thousands of steps where the batched trainer needs "
                    "hundreds. Its training loss is the tutorial's printed error: the summed absolute error "
                    "of one sum's bits.")
-    if lab.error:
-        st.error(lab.error, icon=":material/error:")
     if pending:
         with st.container(border=True):
             changed = ", ".join(controls.FIELD_LABELS.get(name, name) for name in pending)

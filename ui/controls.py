@@ -2,9 +2,10 @@
 
 ``config_controls(initial, key)`` draws the widgets (in the sidebar by
 default) and returns the Config they describe. Widget values live in
-``st.session_state`` under ``"{key}.{field}"``; ``initial`` fills only the
-ones not set yet (first visit, or coming back from another page), so the
-user's choices persist. Choosing a preset fills every widget from
+``st.session_state`` under ``"{key}.{field}"``; ``initial`` fills the ones
+not set yet (first visit, or coming back from another page), and all of them
+after a :func:`ui.state.reset` from anywhere; otherwise the user's choices
+persist. Choosing a preset fills every widget from
 :data:`engine.PRESETS`. Ranges come from :data:`ui.query.LIMITS`, the same
 table the link parser checks.
 """
@@ -74,6 +75,10 @@ def config_controls(initial: Config, key: str = "train", container=None) -> Conf
     """
     box = st.sidebar if container is None else container
     ss = st.session_state
+    resets = state.session().resets
+    if ss.get(_k(key, "resets")) != resets:  # a reset (here or elsewhere) since the widgets were filled
+        ss[_k(key, "resets")] = resets
+        _set_widgets(key, initial)
     for name in FIELDS:
         if _k(key, name) not in ss:
             ss[_k(key, name)] = getattr(initial, name)

@@ -208,8 +208,10 @@ def _draw_status() -> None:
         for col, (label, value) in zip(cols, status_values(lab).items(), strict=True):
             col.metric(label, value)
         tr = lab.trainer
+        if lab.error:
+            st.error(lab.error, icon=":material/error:")
         if tr.status == "diverged":
-            st.error(tr.message, icon="⚠️")
+            st.error(tr.message, icon=":material/warning:")
         elif tr.solved_at_step is not None:
             st.caption(f"Every sum of the evaluation set was right at step {tr.solved_at_step:,}.")
 

@@ -60,6 +60,7 @@ class Lab:
     ----------
     trainer : the :class:`engine.Trainer` being watched (its model changes in place)
     config : what the widgets describe; differs from ``trainer.config`` until a reset
+        (after a reset from anywhere, e.g. around loaded weights, the widgets show it)
     running : whether live views tick (Play) or not (Pause)
     speed : training time per tick as a multiple of ``ui.live.TICK_SECONDS``
     auto_pause : pause by itself the first time every evaluation sum is right
@@ -78,6 +79,7 @@ class Lab:
     link_warnings: list[str] = field(default_factory=list)
     rate: RateMeter = field(default_factory=RateMeter)
     ticks: int = 0
+    resets: int = 0  # counts reset(); the widgets take lab.config again after one
     step_seconds: float = 0.002  # measured time per training step (sizes the pieces of a tick)
     last_tick_end: float = 0.0
     tick_token: object = None  # identifies the script run of the latest chunk (see ui.live)
@@ -120,6 +122,7 @@ def reset(config: Config, model: SequenceModel | None = None) -> bool:
         return False
     lab.trainer = trainer
     lab.config = config
+    lab.resets += 1
     lab.rate.clear()
     lab.step_seconds = Lab.step_seconds
     return True

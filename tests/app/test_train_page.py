@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import engine.model
-from engine import PRESETS, Config
+from engine import PRESETS, Config, Trainer
 from ui.query import to_params
 
 DIVERGING = Config(activation="relu", optimizer="sgd", lr=10.0, layers=2)  # NaN loss within ~5 steps
@@ -49,7 +49,7 @@ def test_page_renders_its_views_without_exception(app):
     assert not at.exception
     keys = {c.key for c in at.get("plotly_chart")}
     assert keys == {"train.loss_chart", "train.accuracy_chart", "train.grad_chart", "train.hidden_chart"}
-    assert "Example sums: 0 of 6 sums right" in [s.value for s in at.subheader]
+    assert "Example sums (0 of 6 right)" in [s.value for s in at.subheader]
     assert "<table" in at.html[0].proto.body
     assert [b.label for b in at.get("download_button")] == ["Download the model (.npz)",
                                                            "Download the history (.csv)"]
@@ -221,3 +221,15 @@ def test_pause_when_solved_stops_at_the_first_solved_evaluation(app):
     assert tr.solved_at_step is not None and tr.step < tr.solved_at_step + 200
     assert status(at)["State"].endswith("solved")
     assert not any(d.disabled for d in at.get("download_button"))
+
+
+def test_widgets_follow_a_reset_made_elsewhere(app):
+    """Another page may reset the trainer around loaded weights; the sidebar then shows that model."""
+    at = app.run()
+    at.button(key="train.step").click().run()
+    loaded = Trainer(Config(hidden=6, seed=3))
+    session = lab(at)
+    session.trainer, session.config, session.resets = loaded, loaded.config, session.resets + 1  # as reset()
+    at.run()
+    assert at.number_input(key="train.hidden").value == 6
+    assert lab(at).trainer is loaded and not at.info
