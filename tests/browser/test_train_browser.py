@@ -35,5 +35,5 @@ def test_play_trains_and_the_status_and_loss_chart_update(app_url, page):
     # The default budget runs out within seconds; the page then settles in a final state.
     page.locator(".st-key-status_bar").get_by_text("solved").wait_for(timeout=60_000)
     assert step.inner_text() == "1,000"
-    assert page.get_by_text("Example sums: 6 of 6 sums right").is_visible()
+    assert page.get_by_text("Example sums (6 of 6 right)").is_visible()
     save_screenshot(page, "train_solved")
