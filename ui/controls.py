@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from engine.config import ACTIVATIONS, CELLS, INITS, LOSSES, OPTIMIZERS, PRESETS, Config
+from engine.config import ACTIVATIONS, CELLS, DTYPES, INITS, LOSSES, OPTIMIZERS, PRESETS, Config
 from ui import live, state
 from ui.query import CLASSIC_FIXED, FIELDS, LIMITS, normalise
 
@@ -31,7 +31,7 @@ FIELD_LABELS = {
     "keep_prob": "keep probability",
     "bits": "bits per number", "batch": "batch size", "optimizer": "optimizer", "lr": "learning rate",
     "loss": "loss", "clip": "gradient clip", "steps": "steps budget", "seed": "seed",
-    "eval_every": "evaluation interval", "algorithm": "training loop",
+    "eval_every": "evaluation interval", "algorithm": "training loop", "dtype": "precision",
 }
 ALGORITHM_LABELS = {"batched": "batched trainer", "classic": "tutorial's per-sample loop"}
 LR_CHOICES = tuple(float(f"{m}e{e}") for e in range(-5, 2) for m in (1, 2, 5) if float(f"{m}e{e}") <= 10)
@@ -141,6 +141,8 @@ def config_controls(initial: Config, key: str = "train", container=None) -> Conf
                       disabled=ss[w("cell")] != "lstm")
             st.number_input("Evaluate every (steps)", *map(int, LIMITS["eval_every"]), step=10,
                             key=w("eval_every"))
+            st.selectbox("Precision", DTYPES, key=w("dtype"), disabled=classic,
+                         help=fixed or "float32 is faster; gradient checks always use float64.")
     values = {name: ss[w(name)] for name in FIELDS}
     for name in ("hidden", "layers", "bits", "batch", "seed", "steps", "eval_every"):
         values[name] = int(values[name])

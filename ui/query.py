@@ -19,14 +19,14 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from engine.config import ACTIVATIONS, CELLS, INITS, LOSSES, OPTIMIZERS, Config
+from engine.config import ACTIVATIONS, CELLS, DTYPES, INITS, LOSSES, OPTIMIZERS, Config
 
 DEFAULT = Config()
 
 # Allowed values per field: a tuple of choices, or (low, high) for numbers.
 CHOICES: dict[str, tuple[str, ...]] = {
     "cell": CELLS, "activation": ACTIVATIONS, "init": INITS, "optimizer": OPTIMIZERS,
-    "loss": LOSSES, "algorithm": ("batched", "classic"),
+    "loss": LOSSES, "algorithm": ("batched", "classic"), "dtype": DTYPES,
 }
 LIMITS: dict[str, tuple[float, float]] = {
     "hidden": (1, 256), "layers": (1, 4), "bits": (2, 16), "batch": (1, 1024),
@@ -41,7 +41,7 @@ FIELDS = tuple(f.name for f in dataclasses.fields(Config))
 # The tutorial's per-sample loop ignores these fields; a classic config always has these values.
 CLASSIC_FIXED = {
     "cell": "rnn", "layers": 1, "activation": "sigmoid", "bias": False, "init": "uniform", "batch": 1,
-    "optimizer": "sgd", "loss": "mse", "clip": 0.0, "keep_prob": 1.0,
+    "optimizer": "sgd", "loss": "mse", "clip": 0.0, "keep_prob": 1.0, "dtype": "float64",
 }
 
 
