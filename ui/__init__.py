@@ -1,6 +1,8 @@
-"""Streamlit glue shared by the pages: per-session state, the live-training tick, widgets,
-figure builders (pure functions: arrays in, ``go.Figure`` out), link parsing and downloads.
+"""Streamlit glue shared by the pages: no maths here, the engine computes.
 
-Modules: :mod:`ui.state`, :mod:`ui.live`, :mod:`ui.controls`, :mod:`ui.figures`,
-:mod:`ui.query`, :mod:`ui.predictions`, :mod:`ui.downloads`. No maths here: the engine computes.
+The Train page's modules, shared with the other pages: :mod:`ui.state` (the per-session
+trainer), :mod:`ui.live` (the live-training tick and the run status), :mod:`ui.controls`
+(hyperparameter widgets and run controls), :mod:`ui.figures` (figure builders: arrays in,
+``go.Figure`` out), :mod:`ui.query` (configuration <-> link), :mod:`ui.predictions` and
+:mod:`ui.downloads`.
 """
