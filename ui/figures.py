@@ -79,11 +79,14 @@ def _line(x, y, name: str, color: str, fmt: str, width: float = 2.0) -> go.Scatt
 
 
 def _log_axis(*ys: np.ndarray) -> dict:
-    """A log axis labelled at powers of ten (every decade while there are few, else plotly's choice)."""
+    """A log axis labelled at every power of ten when the data spans 2 to 8 decades, else plotly's choice.
+
+    (Fewer decades would leave too few labels, many would print hundreds.)
+    """
     axis = {"type": "log", "exponentformat": "power"}
     vals = np.concatenate([np.asarray(y, dtype=float).ravel() for y in ys]) if ys else np.empty(0)
     vals = vals[np.isfinite(vals) & (vals > 0)]
-    if vals.size and np.log10(vals.max() / vals.min()) <= 8:
+    if vals.size and 2 <= np.log10(vals.max() / vals.min()) <= 8:
         axis["dtick"] = 1
     return axis
 
