@@ -4,9 +4,9 @@ Imported first by :mod:`engine`. Both settings only change speed, never results:
 
 - BLAS threads: the engine's matrices are tiny (16 x 16 at batch 64), so extra
   BLAS threads only add hand-off overhead and contend with other sessions.
-  ``OPENBLAS_NUM_THREADS`` is read when NumPy loads; when NumPy was imported
-  before the engine (Streamlit does), the loaded OpenBLAS is told directly.
-  A value set by the user wins either way.
+  ``OPENBLAS_NUM_THREADS`` is read when NumPy loads, so this takes effect only
+  if NumPy was not imported before the engine; a value set by the user wins.
+  (The app also limits an already loaded BLAS with threadpoolctl: ui/state.py.)
 - glibc malloc: evaluation builds traces of ~16 MB arrays. By default glibc
   hands such blocks back to the kernel when freed and page-faults them in
   again on the next evaluation, which cost more than the arithmetic itself.
@@ -18,38 +18,14 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
-import sys
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 MMAP_THRESHOLD = 32 * 1024 * 1024  # glibc's maximum on 64-bit
 TRIM_THRESHOLD = 256 * 1024 * 1024
 
 
-def _single_thread_loaded_openblas() -> None:
-    """Set an already loaded OpenBLAS to one thread (multi-threaded, it was 7x slower on 2 cores)."""
-    if "numpy" not in sys.modules or "OPENBLAS_NUM_THREADS" in os.environ:
-        return
-    try:
-        with open("/proc/self/maps") as maps:
-            paths = {line.split()[-1] for line in maps if "openblas" in line.lower()}
-    except OSError:  # not Linux: leave it
-        return
-    for path in paths:
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for name in ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_",
-                     "openblas_set_num_threads"):
-            setter = getattr(lib, name, None)
-            if setter is not None:
-                setter(ctypes.c_int(1))
-                break
-
-
 def configure() -> bool:
     """Apply the settings; returns whether glibc accepted the malloc tuning."""
-    _single_thread_loaded_openblas()
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     if os.environ.get("RNN_LAB_NO_MALLOC_TUNING"):
         return False

@@ -14,14 +14,24 @@ Pages use:
 
 from __future__ import annotations
 
+import os
 import time
 from collections import deque
 from dataclasses import dataclass, field
 
 import streamlit as st
+from threadpoolctl import threadpool_limits
 
 from engine import Config, SequenceModel, Trainer
 from ui import query
+
+# The engine's matrices are tiny, so BLAS threads only add hand-off overhead
+# (training in the app ran 7x slower with two). The engine asks for one thread
+# through OPENBLAS_NUM_THREADS, which is too late when NumPy was loaded before
+# it, so limit the loaded library directly (once per process; a user's own
+# setting wins).
+if os.environ.get("OPENBLAS_NUM_THREADS") == "1":
+    threadpool_limits(limits=1, user_api="blas")
 
 KEY = "lab"
 LIVE_FIELDS = ("lr", "steps")  # fields that change on the running trainer without a reset
