@@ -24,3 +24,13 @@ def test_importing_the_app_modules_keeps_blas_single_threaded():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "1", f"threads after a BLAS call: {out.stdout.strip()}"
+
+
+def test_blas_loaded_before_the_app_is_limited_to_one_thread_too():
+    # As when Streamlit has imported NumPy before the app's modules.
+    code = ("import numpy, threadpoolctl, ui.state\n"
+            "print([i['num_threads'] for i in threadpoolctl.threadpool_info() if i['user_api'] == 'blas'])")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[1]", out.stdout
