@@ -22,7 +22,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+from engine.runtime import tune_process  # noqa: E402  (before NumPy loads)
+
+tune_process()
 
 import numpy as np  # noqa: E402
 

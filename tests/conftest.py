@@ -2,7 +2,11 @@
 
 import os
 
-from hypothesis import settings
+from engine.runtime import tune_process
+
+tune_process()  # as the app and the command line do (before NumPy loads): speed only, never results
+
+from hypothesis import settings  # noqa: E402
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

@@ -6,3 +6,7 @@ trainer), :mod:`ui.live` (the live-training tick and the run status), :mod:`ui.c
 ``go.Figure`` out), :mod:`ui.query` (configuration <-> link), :mod:`ui.predictions` and
 :mod:`ui.downloads`.
 """
+
+from engine.runtime import tune_process
+
+tune_process()  # before any ui module loads NumPy: one BLAS thread, big arrays kept in the heap

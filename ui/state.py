@@ -30,7 +30,7 @@ from ui import query
 # through OPENBLAS_NUM_THREADS, which is too late when NumPy was loaded before
 # it, so limit the loaded library directly (once per process; a user's own
 # setting wins).
-if os.environ.get("OPENBLAS_NUM_THREADS") == "1":
+if os.environ.get("OPENBLAS_NUM_THREADS", "1") == "1":
     threadpool_limits(limits=1, user_api="blas")
 
 KEY = "lab"

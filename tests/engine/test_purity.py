@@ -33,7 +33,8 @@ def test_importing_every_engine_module_loads_no_ui_library():
 
 
 def test_importing_the_package_alone_loads_no_ui_library():
-    code = "import engine, sys; print(' '.join(sorted(m for m in sys.modules if '.' not in m)))"
+    code = ("import engine, sys; engine.Trainer\n"  # the package's names load on first use
+            "print(' '.join(sorted(m for m in sys.modules if '.' not in m)))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                          timeout=120, check=True)
     top_level = set(out.stdout.split())
@@ -50,3 +51,12 @@ def test_engine_source_never_names_a_ui_library_in_an_import():
                     words[1].split(".")[0] == lib for lib in UI_LIBRARIES):
                 offenders.append(f"{path.name}:{n}: {line.strip()}")
     assert not offenders, "\n".join(offenders)
+
+
+def test_process_settings_load_before_numpy():
+    # The command line and the app call engine.runtime.tune_process() before NumPy
+    # loads, so OPENBLAS_NUM_THREADS can still take effect.
+    code = "import sys, engine.runtime; print('numpy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120, check=True)
+    assert out.stdout.strip() == "False"
