@@ -16,6 +16,7 @@ from engine.bptt import SumGradients, sum_gradients
 from engine.explain import parse_operand
 from engine.gradcheck import GradCheckRow, RecurrentLayerCheck, check_model, recurrent_layer_check
 from ui.state import session
+from ui.widget_state import WidgetState, ss
 
 P = "grad."
 CHECK_MAX_HIDDEN = 8  # the check nudges every weight twice: keep the model small
@@ -26,27 +27,8 @@ EPS_CHOICES = (1e-3, 1e-5, 1e-7)
 NORM_BATCH = 64  # sums in the batch measured before the trainer has taken a step
 
 
-def ss():
-    return st.session_state
-
-
-def wkey(name: str, default) -> str:
-    """The widget key of setting ``name``, restored from the kept value when Streamlit forgot it."""
-    ss().setdefault(P + name, default)
-    key = P + name + ".w"
-    if key not in ss():
-        ss()[key] = ss()[P + name]
-    return key
-
-
-def keep(name: str) -> None:
-    """on_change: remember the widget's value beyond this page's visit."""
-    ss()[P + name] = ss()[P + name + ".w"]
-
-
-def put(name: str, value) -> None:
-    """Set a setting and its widget (from a callback or before the widget is drawn)."""
-    ss()[P + name] = ss()[P + name + ".w"] = value
+W = WidgetState(P)
+wkey, keep, put = W.bind, W.keep, W.put  # settings bound to widgets (see ui.widget_state)
 
 
 def trainer():

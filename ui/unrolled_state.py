@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-import streamlit as st
 
 from engine import checkpoint
 from engine.analysis import CarryReport, carry_analysis, fingerprint
@@ -23,6 +22,7 @@ from engine.generalise import LengthCurve, default_widths, length_generalisation
 from engine.model import SequenceModel
 from engine.probe import ProbeTracker
 from ui.state import session
+from ui.widget_state import WidgetState, ss
 
 P = "unrolled."  # prefix of every session key this page owns
 TRAINED, LOADED = "trained", "loaded"
@@ -40,33 +40,8 @@ class Loaded:
     digest: str
 
 
-def ss():
-    return st.session_state
-
-
-def bind(name: str, default):
-    """The widget key for setting ``name``, restored from where the value is kept.
-
-    Streamlit forgets a widget's state while its page is not shown; the value
-    lives on under ``P + name`` and is copied back into the widget key.
-    Pass ``on_change=keep, args=(name,)`` to the widget.
-    """
-    ss().setdefault(P + name, default)
-    wkey = P + name + ".w"
-    if wkey not in ss():
-        ss()[wkey] = ss()[P + name]
-    return wkey
-
-
-def keep(name: str) -> None:
-    """Widget callback: store the widget's value (see :func:`bind`)."""
-    ss()[P + name] = ss()[P + name + ".w"]
-
-
-def put(name: str, value) -> None:
-    """Set a bound setting and its widget (only from callbacks or before the widget is drawn)."""
-    ss()[P + name] = value
-    ss()[P + name + ".w"] = value
+W = WidgetState(P)
+bind, keep, put = W.bind, W.keep, W.put  # settings bound to widgets (see ui.widget_state)
 
 
 # --- which model ----------------------------------------------------------------------------------

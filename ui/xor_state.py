@@ -15,6 +15,7 @@ import numpy as np
 import streamlit as st
 
 from engine.mlp import ACTIVATIONS, LOSSES, OPTIMIZERS, XOR_X, XOR_Y, XorConfig, decision_grid, train_xor
+from ui.widget_state import WidgetState, ss
 
 P = "xor."
 MAX_WIDTH = 256  # units per hidden layer offered here (training stays well under a second)
@@ -43,10 +44,6 @@ OPTIMIZER_LABELS = {"sgd": "gradient descent (the reference's)", "momentum": "mo
 REFERENCE_PRINT = (0.03724313, 0.95885516, 0.9641076, 0.03937037)  # what the tutorial's 2-64-1 printed
 
 
-def ss():
-    return st.session_state
-
-
 # --- settings <-> widgets ---------------------------------------------------------------------------
 
 
@@ -61,23 +58,18 @@ def settings_of(config: XorConfig) -> dict:
 SETTINGS = tuple(settings_of(XorConfig()))
 
 
+W = WidgetState(P)
+keep, put = W.keep, W.put  # settings bound to widgets (see ui.widget_state)
+
+
 def wkey(name: str, default=None) -> str:
-    """The widget key of setting ``name``, filled from the kept value when Streamlit has forgotten it."""
-    ss().setdefault(P + name, settings_of(XorConfig())[name] if default is None else default)
-    key = P + name + ".w"
-    if key not in ss():
-        ss()[key] = ss()[P + name]
-    return key
-
-
-def keep(name: str) -> None:
-    """on_change: remember the widget's value beyond this page's visit."""
-    ss()[P + name] = ss()[P + name + ".w"]
+    """The widget key of setting ``name`` (by default from :class:`XorConfig`'s value)."""
+    return W.bind(name, settings_of(XorConfig())[name] if default is None else default)
 
 
 def _fill(config: XorConfig) -> None:
     for name, value in settings_of(config).items():
-        ss()[P + name] = ss()[P + name + ".w"] = value
+        put(name, value)
 
 
 def apply_preset() -> None:
@@ -93,13 +85,13 @@ def layers_changed() -> None:
     layers = ss()[P + "layers"]
     other = DEFAULT_STEPS[3 - layers] if layers in DEFAULT_STEPS else None
     if ss().get(P + "steps") == other:
-        ss()[P + "steps"] = ss()[P + "steps.w"] = DEFAULT_STEPS[layers]
+        put("steps", DEFAULT_STEPS[layers])
 
 
 def next_seed() -> None:
     """on_click: the same settings with the next seed."""
     seed = (int(ss().get(P + "seed", 0)) + 1) % 2**32
-    ss()[P + "seed"] = ss()[P + "seed.w"] = seed
+    put("seed", seed)
     train_now()
 
 

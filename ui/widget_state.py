@@ -1,0 +1,38 @@
+"""Settings kept in the session beyond a page's visit, each bound to one widget.
+
+Streamlit forgets a widget's state while its page is not shown. A page's
+setting ``name`` therefore lives under ``<prefix><name>`` and is copied into
+the widget key ``<prefix><name>.w`` whenever Streamlit has dropped it; the
+widget's ``on_change=keep, args=(name,)`` copies it back.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+
+def ss():
+    return st.session_state
+
+
+class WidgetState:
+    """The bound settings of one page, every key starting with ``prefix`` (e.g. ``"xor."``)."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+
+    def bind(self, name: str, default) -> str:
+        """The widget key of setting ``name``, restored from the kept value when Streamlit forgot it."""
+        ss().setdefault(self.prefix + name, default)
+        key = self.prefix + name + ".w"
+        if key not in ss():
+            ss()[key] = ss()[self.prefix + name]
+        return key
+
+    def keep(self, name: str) -> None:
+        """on_change: remember the widget's value beyond this page's visit."""
+        ss()[self.prefix + name] = ss()[self.prefix + name + ".w"]
+
+    def put(self, name: str, value) -> None:
+        """Set a setting and its widget (from a callback or before the widget is drawn)."""
+        ss()[self.prefix + name] = ss()[self.prefix + name + ".w"] = value
