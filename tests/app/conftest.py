@@ -36,3 +36,21 @@ def _navigation_router(monkeypatch):
 def app():
     """A fresh, not yet run AppTest of the whole app (router included)."""
     return AppTest.from_file(APP, default_timeout=TIMEOUT)
+
+
+@pytest.fixture
+def open_page(app, request):
+    """A function opening the app (with optional link parameters) at the test module's ``PAGE``."""
+    def open_(params: dict | None = None) -> AppTest:
+        app.query_params.update(params or {})
+        app.run()
+        app.switch_page(request.module.PAGE).run()
+        assert not app.exception, [e.value for e in app.exception]
+        return app
+    return open_
+
+
+@pytest.fixture
+def page(open_page):
+    """The app opened at the page named by the test module's ``PAGE``."""
+    return open_page()

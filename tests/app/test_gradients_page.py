@@ -14,22 +14,6 @@ from ui.query import to_params
 PAGE = "pages/gradients.py"
 
 
-@pytest.fixture
-def page(app):
-    app.run()
-    app.switch_page(PAGE).run()
-    assert not app.exception, [e.value for e in app.exception]
-    return app
-
-
-def open_with(app, config: Config):
-    app.query_params.update(to_params(config))
-    app.run()
-    app.switch_page(PAGE).run()
-    assert not app.exception, [e.value for e in app.exception]
-    return app
-
-
 def chart(at, key: str) -> dict:
     (el,) = [c for c in at.get("plotly_chart") if c.key == key]
     return json.loads(el.proto.spec)
@@ -175,8 +159,8 @@ def test_relu_with_a_big_nudge_disagrees_and_a_small_one_agrees(page):
     assert (reference_table(page)["|difference|"] < 1e-8).all()
 
 
-def test_a_gated_model_shows_the_norms_and_says_why_no_heatmap(app):
-    at = open_with(app, Config(cell="gru", hidden=6, bits=6))
+def test_a_gated_model_shows_the_norms_and_says_why_no_heatmap(open_page):
+    at = open_page(to_params(Config(cell="gru", hidden=6, bits=6)))
     keys = [c.key for c in at.get("plotly_chart")]
     assert keys == ["grad.sum_norm_chart", "grad.train_norm_chart"]
     assert any("Per-unit gradients are drawn for the vanilla RNN" in i for i in texts(at.info))
@@ -185,8 +169,8 @@ def test_a_gated_model_shows_the_norms_and_says_why_no_heatmap(app):
     assert check_table(at)["ok"].tolist() == ["✔ ok"] * len(check_table(at))
 
 
-def test_a_two_layer_model_can_show_either_layer(app):
-    at = open_with(app, Config(layers=2, hidden=4))
+def test_a_two_layer_model_can_show_either_layer(open_page):
+    at = open_page(to_params(Config(layers=2, hidden=4)))
     assert at.selectbox(key="grad.layer.w").value == 1
     assert len(chart(at, "grad.train_norm_chart")["data"]) == 2  # a bar trace per layer
     at.selectbox(key="grad.layer.w").select(0).run()

@@ -15,14 +15,6 @@ from engine import Config, SequenceModel, checkpoint
 PAGE = "pages/unrolled.py"
 
 
-@pytest.fixture
-def page(app):
-    app.run()
-    app.switch_page(PAGE).run()
-    assert not app.exception, [e.value for e in app.exception]
-    return app
-
-
 def charts(at):
     return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
 

@@ -4,17 +4,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 PAGE = "pages/xor.py"
-
-
-@pytest.fixture
-def page(app):
-    app.run()
-    app.switch_page(PAGE).run()
-    assert not app.exception, [e.value for e in app.exception]
-    return app
 
 
 def predictions(at):
