@@ -18,6 +18,19 @@ LOSSES = ("mse", "bce")
 INITS = ("uniform", "xavier")
 DTYPES = ("float64", "float32")
 
+# What the classic algorithm (engine.classic, the tutorial's per-sample loop) always does: a
+# one-layer sigmoid RNN without biases, weights U[-1, 1), plain SGD on half the summed squared
+# error, one sum per step, float64, no clipping or dropout. A classic Config must have exactly
+# these values; the fields left out (hidden, bits, lr, steps, seed, eval_every) are its settings.
+CLASSIC_FIXED: dict[str, object] = {
+    "cell": "rnn", "layers": 1, "activation": "sigmoid", "bias": False, "init": "uniform", "batch": 1,
+    "optimizer": "sgd", "loss": "mse", "clip": 0.0, "keep_prob": 1.0, "dtype": "float64",
+}
+
+
+def _show(value) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
 
 @dataclass(frozen=True)
 class Config:
@@ -86,11 +99,24 @@ class Config:
         real("forget_bias", -10.0, 10.0)
         if not isinstance(self.bias, bool):
             problems.append(f"bias must be true or false (got {self.bias!r})")
-        if self.algorithm == "classic" and (self.cell, self.layers, self.batch) != ("rnn", 1, 1):
-            problems.append("the classic algorithm trains a one-layer vanilla RNN one sample at a time")
+        if self.algorithm == "classic":
+            wrong = [f"{name} {_show(value)} (got {_show(getattr(self, name))})"
+                     for name, value in CLASSIC_FIXED.items() if getattr(self, name) != value]
+            if wrong:
+                problems.append("the classic algorithm trains a one-layer sigmoid RNN one sample at a time "
+                                f"and uses {', '.join(wrong)}; the batched algorithm can change these")
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def normalised(self) -> Config:
+        """A copy with the fields the classic algorithm fixes set to its values (self if batched).
+
+        Not validated: the other fields may still be out of range.
+        """
+        if self.algorithm != "classic":
+            return self
+        return dataclasses.replace(self, **CLASSIC_FIXED)
 
     def replace(self, **changes) -> Config:
         """A copy with some fields changed (validated)."""
