@@ -14,9 +14,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-from engine.config import ACTIVATIONS, CELLS, DTYPES, INITS, LOSSES, OPTIMIZERS, PRESETS, Config
+from engine.config import (
+    ACTIVATIONS,
+    CELLS,
+    CLASSIC_FIXED,
+    DTYPES,
+    INITS,
+    LOSSES,
+    OPTIMIZERS,
+    PRESETS,
+    Config,
+)
 from ui import live, state
-from ui.query import CLASSIC_FIXED, FIELDS, LIMITS, normalise
+from ui.query import FIELDS, LIMITS
 
 PRESET_LABELS = {
     "fast": "fast: vanilla RNN, Adam, batches of 64",
@@ -53,13 +63,13 @@ def _set_widgets(key: str, config: Config) -> None:
 
 def _apply_preset(key: str) -> None:
     name = st.session_state[_k(key, "preset")]
-    _set_widgets(key, normalise(PRESETS[name]))
+    _set_widgets(key, PRESETS[name].normalised())
 
 
 def matching_preset(config: Config) -> str | None:
     """The name of the preset ``config`` equals (ignoring the seed), if any."""
     for name, p in PRESETS.items():
-        if normalise(p).replace(seed=config.seed) == config:
+        if p.normalised().replace(seed=config.seed) == config:
             return name
     return None
 
@@ -149,7 +159,7 @@ def config_controls(initial: Config, key: str = "train", container=None) -> Conf
     for name in ("lr", "clip", "keep_prob", "forget_bias"):
         values[name] = float(values[name])
     try:
-        config = normalise(Config(**values).validate())
+        config = Config(**values).normalised().validate()
     except ValueError as e:
         box.error(f"These settings do not work together: {e}. Still using the previous ones.")
         return initial

@@ -38,20 +38,6 @@ FLOATS = ("lr", "clip", "keep_prob", "forget_bias")
 BOOLS = ("bias",)
 FIELDS = tuple(f.name for f in dataclasses.fields(Config))
 
-# The tutorial's per-sample loop ignores these fields; a classic config always has these values.
-CLASSIC_FIXED = {
-    "cell": "rnn", "layers": 1, "activation": "sigmoid", "bias": False, "init": "uniform", "batch": 1,
-    "optimizer": "sgd", "loss": "mse", "clip": 0.0, "keep_prob": 1.0, "dtype": "float64",
-}
-
-
-def normalise(config: Config) -> Config:
-    """``config`` with the fields the classic loop ignores set to what it really does."""
-    if config.algorithm != "classic":
-        return config
-    return dataclasses.replace(config, **CLASSIC_FIXED)
-
-
 def _format(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -126,7 +112,7 @@ def from_params(params: Mapping[str, str | list[str]]) -> tuple[Config, list[str
     unknown = sorted(set(params) - set(FIELDS))
     if unknown:
         warnings.append(f"Ignored unknown link parameter(s): {', '.join(unknown)}.")
-    values, missing = {}, []
+    values, missing, bad = {}, [], []
     for name in FIELDS:
         raw = params.get(name)
         if isinstance(raw, list):
@@ -137,20 +123,25 @@ def from_params(params: Mapping[str, str | list[str]]) -> tuple[Config, list[str
         try:
             values[name] = parse_value(name, str(raw))
         except ValueError as e:
-            warnings.append(f"{e}; using the default {_format(getattr(DEFAULT, name))}.")
+            bad.append((name, e))
+    # What the link leaves out (or gets wrong) comes from the defaults, and for the classic loop
+    # from the values it fixes: "?algorithm=classic&lr=0.1" is that loop with learning rate 0.1.
+    base = dataclasses.replace(DEFAULT, algorithm=values.get("algorithm", DEFAULT.algorithm)).normalised()
+    for name, e in bad:
+        warnings.append(f"{e}; using the default {_format(getattr(base, name))}.")
     if missing:
         warnings.append(f"The link does not set {', '.join(missing)}; using the default(s).")
     try:
-        config = Config(**values).validate()
-    except ValueError as e:
+        config = dataclasses.replace(base, **values).validate()
+    except ValueError as e:  # e.g. a classic link that sets a batch size
         values["algorithm"] = "batched"
         try:
-            config = Config(**values).validate()
+            config = dataclasses.replace(DEFAULT, **values).validate()
             warnings.append(f"{e}; switched to the batched trainer.")
         except ValueError as e2:
             config = DEFAULT
             warnings.append(f"The linked configuration is not usable ({e2}); using the defaults.")
-    return normalise(config), warnings
+    return config, warnings
 
 
 def read() -> tuple[Config, list[str]]:

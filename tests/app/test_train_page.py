@@ -114,6 +114,18 @@ def test_classic_preset_trains_one_sample_per_step(app):
     assert at.number_input(key="train.batch").disabled
 
 
+def test_hand_made_classic_link_trains_the_classic_loop(app):
+    app.query_params.update({"algorithm": "classic", "lr": "0.1"})
+    at = app.run()
+    assert not at.exception
+    tr = lab(at).trainer
+    assert tr.config == Config(algorithm="classic", lr=0.1).normalised()
+    assert at.selectbox(key="train.activation").value == "sigmoid"
+    assert at.number_input(key="train.batch").value == 1
+    at.button(key="train.step").click().run()
+    assert lab(at).trainer is tr and tr.step > 0 and tr.samples == tr.step
+
+
 def test_architecture_change_keeps_the_model_until_reset(app):
     at = app.run()
     at.button(key="train.step").click().run()

@@ -16,7 +16,7 @@ from ui import downloads, figures, predictions, query
                                     Config(lr=0.0003, clip=2.5, bias=False, seed=2**32 - 1, bits=16)])
 def test_link_round_trips_every_field(config):
     parsed, warnings = query.from_params(query.to_params(config))
-    assert parsed == query.normalise(config)
+    assert parsed == config.normalised()
     assert warnings == []
 
 
@@ -49,6 +49,19 @@ def test_classic_link_with_a_batch_falls_back_to_the_batched_trainer():
     parsed, warnings = query.from_params(params)
     assert parsed.algorithm == "batched" and parsed.batch == 64
     assert any("batched trainer" in w for w in warnings)
+
+
+def test_hand_made_classic_link_gives_the_classic_loop_with_its_learning_rate():
+    parsed, warnings = query.from_params({"algorithm": "classic", "lr": "0.1"})
+    assert parsed == Config(algorithm="classic", lr=0.1).normalised()
+    assert parsed.batch == 1 and parsed.activation == "sigmoid" and parsed.lr == 0.1
+    assert not any("batched trainer" in w for w in warnings)
+
+
+def test_bad_value_in_a_classic_link_falls_back_to_the_classic_loops_value():
+    parsed, warnings = query.from_params(query.to_params(PRESETS["classic"]) | {"batch": "many"})
+    assert parsed == PRESETS["classic"]
+    assert len(warnings) == 1 and "using the default 1." in warnings[0]
 
 
 def test_downsample_keeps_short_series_and_averages_long_ones():
