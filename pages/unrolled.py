@@ -6,7 +6,9 @@ from engine.explain import explain_step, unroll_sum
 from ui import live, predictions
 from ui import unrolled_figures as F
 from ui import unrolled_state as U
+from ui.figures import state_range
 from ui.routing import require_router
+from ui.sums import fmt_bits
 
 require_router()  # before anything is drawn: see ui/routing.py
 
@@ -61,7 +63,7 @@ def case_picker(container, model, bits: int):
     container.selectbox(
         "Hard cases", list(options), index=None, key=K + "case", on_change=U.pick_case,
         placeholder="Pick a sum with a long carry chain…",
-        format_func=lambda p: f"{F.fmt_bits(p[0], bits)} + {F.fmt_bits(p[1], bits)}  ({options[p]})")
+        format_func=lambda p: f"{fmt_bits(p[0], bits)} + {fmt_bits(p[1], bits)}  ({options[p]})")
 
 
 def stepper(T: int):
@@ -88,13 +90,6 @@ def unit_view(model, layer: int):
     return list(order), list(corr.strong(min_abs=0.5)[:3]) or [corr.best], corr.r, rep
 
 
-def zrange_of(model):
-    cfg = model.config
-    if cfg.cell == "rnn":
-        return {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}.get(cfg.activation)
-    return (-1.0, 1.0)
-
-
 def unrolled_view():
     live.advance()
     model, about = U.current_model()
@@ -113,11 +108,12 @@ def unrolled_view():
     st.html(predictions.table_html(rows))
     st.caption(f"Model {about}. Step **{t}** of {T - 1}: bit {t} (worth 2^{t}); "
                "the red outline follows the step in every view.")
-    L = u.layers[layer]
+    L, cfg = u.layers[layer], model.config
     extras = {label: L[key] for label, key in F.HIDDEN_EXTRAS.get(model.config.cell, []) if key in L}
     fig = F.unrolled_figure(u.a_bits, u.b_bits, u.carry_in, L["h"], u.prob, u.pred, u.sum_bits, u.carry_out,
-                            u.wrong, step=t, unit_order=order, marked=marked, zrange=zrange_of(model),
-                            extras=extras, revision=f"unrolled-{bits}")
+                            u.wrong, step=t, unit_order=order, marked=marked,
+                            zrange=state_range(cfg.activation, cfg.cell), extras=extras,
+                            revision=f"unrolled-{bits}")
     st.plotly_chart(fig, key=K + "unrolled_chart")
 
     e = explain_step(model, u.batch, t, 0, trace=u.trace)
@@ -167,7 +163,7 @@ def carry_view():
             tracker = U.probe_series()
             st.plotly_chart(F.probe_curve_figure(tracker.steps, tracker.accuracy, probe.baseline_acc,
                                                  revision=id(U.session().trainer)), key=K + "probe_chart")
-            st.caption("Measured on a sample of sums whenever this page updates.")
+            st.caption("Measured on a sample of sums every few seconds while the model trains, on any page.")
     left, right = st.columns(2)
     with left:
         st.markdown("**The full adder's truth table**, and what the network does in each row "

@@ -5,6 +5,7 @@ import streamlit as st
 from engine.mlp import XOR_X, XOR_Y
 from ui import xor_figures as F
 from ui import xor_state as X
+from ui.figures import state_range
 from ui.routing import require_router
 
 require_router()  # before anything is drawn: see ui/routing.py
@@ -75,7 +76,7 @@ with right:
                "undecided (output 0.5). Squares should sit in blue, circles in orange.")
 
 st.subheader("Inside: the hidden layers on the four inputs")
-zr = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}.get(shown.activation)
+zr = state_range(shown.activation)
 cols = st.columns(len(view.hidden))
 for l, (col, h) in enumerate(zip(cols, view.hidden, strict=True), start=1):
     title = f"Hidden layer {l}: {h.shape[1]} units ({shown.activation})"

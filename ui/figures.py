@@ -26,6 +26,14 @@ LIVE_CONFIG = {"displayModeBar": False}
 COLORS = {"loss": "#1f5fbf", "eval": "#d9480f", "exact": "#2b8a3e", "bit": "#7048e8", "grad": "#c2255c"}
 
 
+def state_range(activation: str, cell: str = "rnn") -> tuple[float, float] | None:
+    """The colour range of hidden states: a gated cell's and a squashing activation's fixed range,
+    else None (fit to the values)."""
+    if cell != "rnn":
+        return (-1.0, 1.0)
+    return {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}.get(activation)
+
+
 def downsample(x: np.ndarray, *ys: np.ndarray, max_points: int = MAX_POINTS) -> tuple[np.ndarray, ...]:
     """Average consecutive points into at most ``max_points`` buckets.
 

@@ -13,9 +13,9 @@ import streamlit as st
 
 from engine import Config, SequenceModel, data
 from engine.bptt import SumGradients, sum_gradients
-from engine.explain import parse_operand
 from engine.gradcheck import GradCheckRow, RecurrentLayerCheck, check_model, recurrent_layer_check
 from ui.state import session
+from ui.sums import default_sum, parse_sum
 from ui.widget_state import WidgetState, ss
 
 P = "grad."
@@ -38,21 +38,10 @@ def trainer():
 # --- backpropagation through time on one sum ------------------------------------------------------
 
 
-def default_sum(bits: int) -> tuple[int, int]:
-    """A sum whose carry runs through every bit: (2^(bits-1) - 1) + 1."""
-    return (2 ** (bits - 1) - 1, 1) if bits > 1 else (0, 1)
-
-
 def chosen_sum(bits: int) -> tuple[tuple[int, int] | None, str]:
     """The typed sum at ``bits`` bits, or None and what is wrong."""
     a0, b0 = default_sum(bits)
-    try:
-        a = parse_operand(ss().get(P + "a", str(a0)), bits, "a")
-        b = parse_operand(ss().get(P + "b", str(b0)), bits, "b")
-        data.make_batch([a], [b], bits)  # refuses a sum that does not fit
-    except ValueError as e:
-        return None, str(e)
-    return (a, b), ""
+    return parse_sum(ss().get(P + "a", str(a0)), ss().get(P + "b", str(b0)), bits)
 
 
 def one_sum(model: SequenceModel, a: int, b: int, source: str) -> SumGradients:

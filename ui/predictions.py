@@ -13,9 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.data import bits_to_int, make_batch, operand_limit
+from engine.data import operand_limit
 from engine.explain import hard_cases, random_pair, unroll_sum
 from engine.model import SequenceModel
+from ui.figures import state_range
+from ui.sums import fmt_bits
 
 EXAMPLES_SEED = 2024
 N_EXAMPLES = 6
@@ -56,20 +58,13 @@ class Prediction:
 
 def predict(model: SequenceModel, pairs: list[tuple[int, int]], bits: int) -> list[Prediction]:
     """The model's answer to each sum of ``pairs`` at width ``bits``."""
-    batch = make_batch([a for a, _ in pairs], [b for _, b in pairs], bits)
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        probs = model.predict(batch.x)  # (B, T)
-    pred = np.nan_to_num(probs, nan=0.0) >= 0.5
-
-    def s(v) -> str:  # LSB-first bits -> MSB-first text
-        return "".join("1" if x else "0" for x in np.asarray(v)[::-1])
-
     out = []
-    for i, (a, b) in enumerate(pairs):
+    for a, b in pairs:
+        u = unroll_sum(model, a, b, bits)
         out.append(Prediction(
-            a=a, b=b, true_sum=a + b, predicted=int(bits_to_int(pred[i].astype(np.uint8))),
-            a_bits=s(batch.x[i, :, 0] > 0.5), b_bits=s(batch.x[i, :, 1] > 0.5),
-            true_bits=s(batch.y[i, :, 0] > 0.5), pred_bits=s(pred[i]),
+            a=a, b=b, true_sum=u.true_sum, predicted=u.predicted, a_bits=fmt_bits(a, bits, group=None),
+            b_bits=fmt_bits(b, bits, group=None), true_bits=fmt_bits(u.true_sum, bits, group=None),
+            pred_bits=fmt_bits(u.predicted, bits, group=None),
         ))
     return out
 
@@ -128,10 +123,6 @@ class Glance:
 def glance(model: SequenceModel, a: int, b: int, bits: int) -> Glance:
     """The hidden states of ``model`` on ``a + b`` with a, b, the carry going out and the sum beneath."""
     u = unroll_sum(model, a, b, bits)
-    cfg = model.config
-    if cfg.cell == "rnn":
-        zrange = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}.get(cfg.activation)
-    else:
-        zrange = (-1.0, 1.0)
     rows = {"a": u.a_bits, "b": u.b_bits, "carry out": u.carry_out, "sum": u.sum_bits, "network": u.pred}
-    return Glance(h=u.layers[-1]["h"], bit_rows=rows, zrange=zrange)
+    cfg = model.config
+    return Glance(h=u.layers[-1]["h"], bit_rows=rows, zrange=state_range(cfg.activation, cfg.cell))

@@ -38,14 +38,6 @@ HIDDEN_EXTRAS = {  # extra (units x steps) maps a gated cell has, label -> trace
 SKIP_ENTRIES = {"input", "gates", "tanh_c", "hn"}  # internal or repeated entries left out of the table
 
 
-def fmt_bits(n: int, bits: int) -> str:
-    """``n`` in binary, most significant bit first, grouped by four (``0111 1111``)."""
-    s = format(int(n), f"0{bits}b")
-    head = len(s) % 4
-    groups = ([s[:head]] if head else []) + [s[i:i + 4] for i in range(head, len(s), 4)]
-    return " ".join(groups)
-
-
 def unit_label(u: int, marked: Sequence[int] = ()) -> str:
     return f"★ unit {u}" if u in set(int(m) for m in marked) else f"unit {u}"
 

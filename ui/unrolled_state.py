@@ -17,11 +17,12 @@ import numpy as np
 from engine import checkpoint
 from engine.analysis import CarryReport, carry_analysis, fingerprint
 from engine.data import eval_set
-from engine.explain import hard_cases, parse_operand, random_pair, wrong_sums
+from engine.explain import hard_cases, random_pair, wrong_sums
 from engine.generalise import LengthCurve, default_widths, length_generalisation
 from engine.model import SequenceModel
 from engine.probe import ProbeTracker
-from ui.state import session
+from ui.state import session, track_probe
+from ui.sums import default_sum, parse_sum
 from ui.widget_state import WidgetState, ss
 
 P = "unrolled."  # prefix of every session key this page owns
@@ -144,9 +145,9 @@ def init_sum(train_bits: int) -> None:
     """On the first visit, and whenever the model shown has another training width, start
     from the longest carry chain at that width."""
     if P + "a" not in ss() or ss().get(P + "train_bits") != train_bits:
-        case = hard_cases(train_bits)[0]
-        put("a", str(case["a"]))
-        put("b", str(case["b"]))
+        a, b = default_sum(train_bits)
+        put("a", str(a))
+        put("b", str(b))
         put("bits", train_bits)
         ss()[P + "t"] = 0
         ss()[P + "train_bits"] = train_bits
@@ -155,15 +156,7 @@ def init_sum(train_bits: int) -> None:
 
 def chosen_sum(bits: int) -> tuple[tuple[int, int] | None, str]:
     """The typed sum as ints, or None and a message saying what is wrong."""
-    try:
-        a = parse_operand(ss().get(P + "a", ""), bits, "a")
-        b = parse_operand(ss().get(P + "b", ""), bits, "b")
-    except ValueError as e:
-        return None, str(e)
-    if a + b > 2**bits - 1:
-        return None, (f"{a} + {b} = {a + b} does not fit in {bits} bits (the sum must be at most "
-                      f"{2**bits - 1}); pick smaller numbers or a wider width.")
-    return (a, b), ""
+    return parse_sum(ss().get(P + "a", ""), ss().get(P + "b", ""), bits)
 
 
 def set_sum(a: int, b: int) -> None:
@@ -291,11 +284,9 @@ def memo_wrong(model: SequenceModel) -> list[tuple[int, int]]:
 
 
 def probe_series() -> ProbeTracker:
-    """Probe accuracy against training step of the session's trainer (a new series per run)."""
-    tr = session().trainer
-    tracker = ss().get(P + "tracker")
-    if tracker is None or ss().get(P + "tracker_of") is not tr:
-        tracker = ProbeTracker()
-        ss()[P + "tracker"], ss()[P + "tracker_of"] = tracker, tr
-    tracker.update(tr.model, tr.step)
-    return tracker
+    """Probe accuracy against training step of the session's trainer (a new series per run).
+
+    The live tick records it on every page (:func:`ui.state.track_probe`); paused, this adds the current step.
+    """
+    lab = session()
+    return track_probe(lab, force=not lab.running)

@@ -10,6 +10,7 @@ import pytest
 
 from engine import PRESETS, Config, Trainer, checkpoint
 from ui import downloads, figures, predictions, query
+from ui.sums import default_sum, fmt_bits, parse_sum
 
 
 @pytest.mark.parametrize("config", [Config(), *PRESETS.values(),
@@ -128,3 +129,24 @@ def test_model_download_loads_back():
     tr.advance(3)
     model = checkpoint.load(io.BytesIO(downloads.model_npz(tr.model)))
     assert all(np.array_equal(model.params[k], v) for k, v in tr.model.params.items())
+
+
+def test_bits_are_written_grouped_or_in_one_run():
+    assert fmt_bits(127, 8) == "0111 1111"
+    assert fmt_bits(5, 6) == "00 0101"
+    assert fmt_bits(5, 6, group=None) == "000101"
+
+
+def test_a_typed_sum_is_read_or_refused_with_what_is_allowed():
+    assert parse_sum("0b101", " 3 ", 8) == ((5, 3), "")
+    assert default_sum(8) == (127, 1)
+    pair, error = parse_sum("200", "100", 8)
+    assert pair is None and error.startswith("200 + 100 = 300 does not fit in 8 bits")
+    assert parse_sum("", "1", 8)[1].startswith("a is empty")
+
+
+def test_state_colour_range_follows_the_cell_and_activation():
+    assert figures.state_range("tanh") == (-1.0, 1.0)
+    assert figures.state_range("sigmoid") == (0.0, 1.0)
+    assert figures.state_range("relu") is None
+    assert figures.state_range("relu", cell="lstm") == (-1.0, 1.0)
