@@ -18,7 +18,7 @@ import numpy as np
 
 from engine.data import AdditionBatch, bits_to_int, check_bits, make_batch, random_batch
 from engine.model import SequenceModel, Trace
-from engine.states import forward_key
+from engine.states import forward_probs
 
 # --- choosing a sum -----------------------------------------------------------
 
@@ -81,7 +81,7 @@ def random_pair(rng: np.random.Generator, bits: int) -> tuple[int, int]:
 
 def wrong_sums(model: SequenceModel, batch: AdditionBatch, limit: int = 20) -> list[tuple[int, int]]:
     """Up to ``limit`` sums of ``batch`` that the network gets wrong, in batch order."""
-    _, prob = forward_key(model, batch.x)  # (T, B)
+    prob = forward_probs(model, batch.x)  # (T, B)
     wrong = ((prob >= 0.5) != (batch.y[..., 0].T >= 0.5)).any(axis=0)
     idx = np.flatnonzero(wrong)[:limit]
     return [(int(batch.a[i]), int(batch.b[i])) for i in idx]

@@ -14,7 +14,7 @@ import numpy as np
 
 from engine.data import MAX_BITS, check_bits, eval_set
 from engine.model import SequenceModel
-from engine.states import forward_key
+from engine.states import forward_probs
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def accuracy_at(model: SequenceModel, bits: int, max_pairs: int = 1000,
                 seed: int = 1234) -> tuple[float, float, int]:
     """Exact-sum and bit accuracy of ``model`` on sums of width ``bits`` (sampled unless few exist)."""
     batch = eval_set(check_bits(bits), max_pairs=max_pairs, seed=seed + bits)
-    _, prob = forward_key(model, batch.x)  # (T, B); NaN (a diverged model) counts as wrong
+    prob = forward_probs(model, batch.x)  # (T, B); NaN (a diverged model) counts as wrong
     right = (prob >= 0.5) == (batch.y[..., 0].T >= 0.5)
     return float(right.all(axis=0).mean()), float(right.mean()), len(batch)
 

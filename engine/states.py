@@ -77,6 +77,36 @@ def chunk_size(model: SequenceModel, T: int) -> int:
     return max(1, FLOAT_BUDGET // (max(T, 1) * width * model.config.layers))
 
 
+def forward_chunks(model: SequenceModel, x: np.ndarray, pick, chunk: int | None = None) -> tuple:
+    """Run ``model`` on ``x`` (B, T, I) a chunk of sums at a time, keeping only what ``pick`` takes.
+
+    ``pick(trace)`` returns a tuple of time-major arrays (T, b, ...) from each
+    chunk's trace; the pieces are joined along the batch axis, so the rest of
+    each trace is freed as soon as its chunk is done. ``chunk`` sums per pass
+    (default: :func:`chunk_size`). Overflow in a diverged model gives NaN
+    values, never an exception.
+    """
+    B, T, _ = x.shape
+    step = max(1, int(chunk)) if chunk is not None else chunk_size(model, T)
+    parts = []
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        for s in range(0, max(B, 1), step):
+            parts.append(pick(model.forward(x[s:s + step])))
+    if len(parts) == 1:
+        return tuple(parts[0])
+    return tuple(np.concatenate(p, axis=1) for p in zip(*parts, strict=True))
+
+
+def forward_logits(model: SequenceModel, x: np.ndarray, chunk: int | None = None) -> np.ndarray:
+    """(T, B, O) read-out logits of ``model`` on ``x`` (B, T, I), computed in chunks."""
+    return forward_chunks(model, x, lambda tr: (tr.z,), chunk)[0]
+
+
+def forward_probs(model: SequenceModel, x: np.ndarray, chunk: int | None = None) -> np.ndarray:
+    """(T, B) probability of a 1 at every output bit of ``model`` on ``x`` (B, T, I), in chunks."""
+    return forward_chunks(model, x, lambda tr: (tr.p[..., 0],), chunk)[0]
+
+
 def forward_key(model: SequenceModel, x: np.ndarray, layer: int = -1, key: str = "h"):
     """Run ``model`` on ``x`` (B, T, I) in chunks; return ``(state (T, B, H), prob (T, B))``.
 
@@ -84,19 +114,15 @@ def forward_key(model: SequenceModel, x: np.ndarray, layer: int = -1, key: str =
     diverged model gives NaN values, never an exception.
     """
     layer = resolve_layer(model, layer)
-    B, T, _ = x.shape
-    step = chunk_size(model, T)
-    states, probs = [], []
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        for s in range(0, max(B, 1), step):
-            tr = model.forward(x[s:s + step])
-            entry = tr.layers[layer]
-            if key not in entry:
-                raise ValueError(f"layer {layer} of this {model.config.cell} model has no {key!r}; "
-                                 f"it has {', '.join(sorted(entry))}")
-            states.append(entry[key])
-            probs.append(tr.p[..., 0])
-    return np.concatenate(states, axis=1), np.concatenate(probs, axis=1)
+
+    def pick(tr):
+        entry = tr.layers[layer]
+        if key not in entry:
+            raise ValueError(f"layer {layer} of this {model.config.cell} model has no {key!r}; "
+                             f"it has {', '.join(sorted(entry))}")
+        return entry[key], tr.p[..., 0]
+
+    return forward_chunks(model, x, pick)
 
 
 def subsample(batch: AdditionBatch, max_pairs: int | None, seed: int = 0) -> AdditionBatch:
