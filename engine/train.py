@@ -14,32 +14,56 @@ import time
 import numpy as np
 
 from engine import classic, data, losses, optim
+from engine.activations import sigmoid
 from engine.config import Config
 from engine.history import History
 from engine.model import SequenceModel
+from engine.states import chunk_size, forward_logits
 
 READY, TRAINING, FINISHED, DIVERGED = "ready", "training", "finished", "diverged"
 
 # A run has blown up (even before anything overflows) when, at an evaluation,
-# the evaluation loss is this many times its value before training, or a weight
-# is larger than MAX_WEIGHT. Healthy runs of every preset stay within 1.05x and
+# the evaluation set's cross-entropy is this many times its value before
+# training, or a weight is larger than MAX_WEIGHT. Cross-entropy is judged
+# whatever the training loss: squared error on a sigmoid is bounded by 1 and
+# never grows tenfold, while cross-entropy grows without bound as confident
+# answers go wrong. Healthy runs of every preset stay within 1.05x and
 # |w| < 12; learning rates of 100 reach 30-400x and |w| of 400-4000.
 LOSS_BLOWUP = 10.0
 MAX_WEIGHT = 1e3
 
+EVAL_CHUNK = 2048  # sums per forward pass while evaluating (a 16-unit RNN at 8 bits: ~3 MB of trace)
 
-def evaluate(model: SequenceModel, batch: data.AdditionBatch, loss: str = "bce") -> dict[str, float]:
-    """Loss, exact-sum accuracy and bit accuracy of ``model`` on ``batch`` (no dropout)."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        tr = model.forward(batch.x)
+
+def _evaluate(model: SequenceModel, batch: data.AdditionBatch, loss: str,
+              chunk: int | None) -> tuple[dict[str, float], float]:
+    """The metrics of :func:`evaluate` and the batch's cross-entropy, from one chunked pass."""
+    if chunk is None:
+        chunk = min(EVAL_CHUNK, chunk_size(model, batch.bits))
+    z = forward_logits(model, batch.x, chunk)  # (T, B, 1); only the logits are kept
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         y = np.swapaxes(batch.y, 0, 1)
-        value, _ = losses.get(loss)(tr.z, y)
-    right = (tr.p >= 0.5) == (y >= 0.5)  # (T, B, 1)
-    return {
+        value, _ = losses.get(loss)(z, y)
+        xent = value if loss == "bce" else losses.bce(z, y)[0]
+        p = sigmoid(z)
+    right = (p >= 0.5) == (y >= 0.5)  # (T, B, 1)
+    metrics = {
         "eval_loss": value,
         "exact_acc": float(right.all(axis=(0, 2)).mean()),
         "bit_acc": float(right.mean()),
     }
+    return metrics, xent
+
+
+def evaluate(model: SequenceModel, batch: data.AdditionBatch, loss: str = "bce",
+             chunk: int | None = None) -> dict[str, float]:
+    """Loss, exact-sum accuracy and bit accuracy of ``model`` on ``batch`` (no dropout).
+
+    The batch is run ``chunk`` sums at a time (default: up to :data:`EVAL_CHUNK`,
+    fewer for wide or deep models so a pass stays within a fixed memory budget)
+    and only the logits are kept; the figures do not depend on the chunk size.
+    """
+    return _evaluate(model, batch, loss, chunk)[0]
 
 
 class Trainer:
@@ -75,6 +99,9 @@ class Trainer:
         self.message = ""
         self.solved_at_step: int | None = None
         self.last_dh_norm: np.ndarray | None = None  # (layers, T) from the latest step
+        self.step_seconds = 0.002  # running average of the wall time of one step (sizes advance_for)
+        self._start_xent = math.nan  # the evaluation cross-entropy before training (divergence test)
+        self.eval_xent = math.nan  # the latest evaluation cross-entropy
         self._record_eval()
 
     # --- control ------------------------------------------------------------
@@ -85,9 +112,14 @@ class Trainer:
         self.optimizer.lr = lr
 
     def set_steps(self, steps: int) -> None:
-        """Change the step budget (a finished run can be extended)."""
+        """Change the step budget: a finished run can be extended, and a budget at or
+        below the steps already taken finishes the run (a diverged run stays diverged)."""
         self.config = self.config.replace(steps=steps)
-        if self.status == FINISHED and self.step < steps:
+        if self.status == DIVERGED:
+            return
+        if self.step >= steps:
+            self.status = FINISHED
+        elif self.status == FINISHED:
             self.status = TRAINING
 
     @property
@@ -123,29 +155,50 @@ class Trainer:
             self.status = FINISHED if self.step >= cfg.steps else TRAINING
         return loss
 
-    def advance(self, n: int) -> int:
+    def advance(self, n: int, stop_when_solved: bool = False) -> int:
         """Train up to ``n`` steps (fewer if the budget ends or the run diverges).
 
+        With ``stop_when_solved``, also stop right after the step at which the
+        run is first solved (an evaluation finds every sum right, so
+        ``solved_at_step == step``); a run solved before the call trains on.
         Returns the number of steps taken. Never raises for numerical trouble.
         """
         taken = 0
+        watch = stop_when_solved and self.solved_at_step is None
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             while taken < n and not self.done:
                 self.train_step()
                 taken += 1
+                if watch and self.solved_at_step is not None:
+                    break
         return taken
 
-    def advance_for(self, seconds: float, max_steps: int | None = None) -> int:
-        """Train for about ``seconds`` of wall time (at least one step unless done)."""
-        deadline = time.perf_counter() + seconds
+    def advance_for(self, seconds: float, max_steps: int | None = None,
+                    stop_when_solved: bool = False) -> int:
+        """Train for about ``seconds`` of wall time; returns the steps taken.
+
+        Takes at least one step unless the run is done (or ``max_steps`` is 0),
+        never more than ``max_steps``. The time is spent in pieces sized from
+        :attr:`step_seconds`, a running average of the measured time per step,
+        so the time box holds on a busy machine too. ``stop_when_solved`` as in
+        :meth:`advance`.
+        """
+        start = time.perf_counter()
+        deadline = start + seconds
+        watch = stop_when_solved and self.solved_at_step is None
         taken = 0
-        chunk = 1
         while not self.done and (max_steps is None or taken < max_steps):
-            want = chunk if max_steps is None else min(chunk, max_steps - taken)
-            taken += self.advance(want)
-            if time.perf_counter() >= deadline:
+            now = time.perf_counter()
+            want = max(1, min(256, int((deadline - now) / self.step_seconds))) if taken else 1
+            if max_steps is not None:
+                want = min(want, max_steps - taken)
+            k = self.advance(want, stop_when_solved=watch)
+            taken += k
+            done_at = time.perf_counter()
+            if k:
+                self.step_seconds = 0.7 * self.step_seconds + 0.3 * (done_at - now) / k
+            if done_at >= deadline or k == 0 or (watch and self.solved_at_step is not None):
                 break
-            chunk = min(chunk * 2, 64)
         return taken
 
     def run(self) -> None:
@@ -163,11 +216,14 @@ class Trainer:
         if not math.isfinite(largest):
             self._diverge(f"the weights overflowed at step {self.step}")
             return
-        m = self.evaluate()
+        m, xent = _evaluate(self.model, self.eval_batch, self.config.loss, None)
         self.history.evals.append(step=self.step, **m)
-        start = self.history.evals["eval_loss"][0]
-        if not math.isfinite(m["eval_loss"]) or m["eval_loss"] > LOSS_BLOWUP * start:
-            self._diverge(f"the evaluation loss grew from {start:.3g} to {m['eval_loss']:.3g} "
+        self.eval_xent = xent
+        if len(self.history.evals) == 1:
+            self._start_xent = xent
+        start = self._start_xent
+        if not (math.isfinite(m["eval_loss"]) and math.isfinite(xent)) or xent > LOSS_BLOWUP * start:
+            self._diverge(f"the evaluation cross-entropy grew from {start:.3g} to {xent:.3g} "
                           f"by step {self.step}")
         elif largest > MAX_WEIGHT:
             self._diverge(f"a weight grew to {largest:.3g} by step {self.step}")

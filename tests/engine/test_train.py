@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from engine import data
-from engine.config import Config
+from engine import data, losses
+from engine.config import Config, preset
 from engine.train import Trainer, evaluate
 
 SMALL = Config(steps=40, eval_every=10)
@@ -159,12 +159,36 @@ def test_a_learning_rate_that_blows_the_loss_up_is_reported_as_diverged(optimize
     trainer.run()
     assert trainer.status == "diverged", trainer.history.evals["eval_loss"]
     assert trainer.step <= 2 * trainer.config.eval_every
-    assert "evaluation loss grew" in trainer.message and "smaller learning rate" in trainer.message
+    assert "evaluation cross-entropy grew" in trainer.message and "smaller learning rate" in trainer.message
+
+
+@pytest.mark.parametrize("config", [Config(loss="mse", lr=10.0, steps=1000),
+                                    preset("lstm").replace(lr=10.0)],
+                         ids=["mse-lr-10", "lstm-lr-10"])
+def test_divergence_is_judged_on_cross_entropy_whatever_the_training_loss(config):
+    # Squared error on a sigmoid never exceeds 1, so it cannot grow tenfold; the
+    # cross-entropy of the same answers does once confident bits go wrong.
+    trainer = Trainer(config)
+    trainer.run()
+    assert trainer.status == "diverged", trainer.history.evals["eval_loss"]
+    assert "evaluation cross-entropy grew" in trainer.message
+    assert trainer.step < config.steps
+
+
+def test_the_divergence_test_reads_the_cross_entropy_of_the_evaluation_logits():
+    trainer = Trainer(Config(loss="mse", steps=10))
+    model, batch = trainer.model, trainer.eval_batch
+    z = model.forward(batch.x).z
+    expected = losses.bce(z, np.swapaxes(batch.y, 0, 1))[0]
+    assert trainer.eval_xent == pytest.approx(expected, rel=1e-12)
+    assert trainer.history.evals["eval_loss"][0] == pytest.approx(
+        losses.mse(z, np.swapaxes(batch.y, 0, 1))[0], rel=1e-12)
 
 
 @pytest.mark.parametrize("config", [Config(steps=600), Config(activation="relu", steps=600),
-                                    Config(optimizer="sgd", lr=1.0, steps=600)],
-                         ids=["default", "relu", "sgd-lr-1"])
+                                    Config(optimizer="sgd", lr=1.0, steps=600),
+                                    preset("lstm").replace(steps=600), Config(loss="mse", steps=600)],
+                         ids=["default", "relu", "sgd-lr-1", "lstm", "mse"])
 def test_healthy_runs_are_never_mistaken_for_divergence(config):
     trainer = Trainer(config)
     trainer.run()
@@ -200,15 +224,92 @@ def test_a_finished_run_can_be_extended():
     assert trainer.advance(100) == 5 and trainer.status == "finished"
 
 
+def test_a_budget_at_or_below_the_steps_taken_finishes_the_run():
+    for budget in (10, 4):
+        trainer = Trainer(Config(steps=20))
+        trainer.advance(10)
+        trainer.set_steps(budget)
+        assert trainer.status == "finished" and trainer.done
+        assert trainer.advance(5) == 0 and trainer.step == 10
+
+
+def test_a_diverged_run_stays_diverged_when_its_budget_changes():
+    trainer = Trainer(EXPLODING)
+    trainer.run()
+    trainer.set_steps(trainer.step)
+    assert trainer.status == "diverged"
+    trainer.set_steps(trainer.step + 100)
+    assert trainer.status == "diverged"
+
+
+SOLVES = Config(bits=6, steps=1000, eval_every=10)
+
+
+def solved_step() -> int:
+    trainer = Trainer(SOLVES)
+    trainer.run()
+    assert trainer.solved_at_step is not None
+    return trainer.solved_at_step
+
+
+def test_advance_can_stop_exactly_when_the_run_is_solved():
+    at = solved_step()
+    trainer = Trainer(SOLVES)
+    assert trainer.advance(SOLVES.steps, stop_when_solved=True) == at
+    assert trainer.step == trainer.solved_at_step == at and trainer.status == "training"
+    assert trainer.history.evals["exact_acc"][-1] == 1.0
+    # Once solved, the flag no longer stops the run.
+    assert trainer.advance(25, stop_when_solved=True) == 25
+
+
+def test_advance_for_can_stop_exactly_when_the_run_is_solved():
+    at = solved_step()
+    trainer = Trainer(SOLVES)
+    taken = 0
+    while trainer.solved_at_step is None and not trainer.done:
+        taken += trainer.advance_for(60.0, max_steps=SOLVES.steps, stop_when_solved=True)
+    assert taken == trainer.step == at
+
+
 def test_advance_for_takes_at_least_one_step():
     trainer = Trainer(SMALL)
     assert trainer.advance_for(0.0) >= 1
+    assert trainer.advance_for(-1.0) == 1
+
+
+def test_advance_for_measures_the_time_per_step():
+    trainer = Trainer(SMALL)
+    before = trainer.step_seconds
+    trainer.advance_for(0.0)
+    assert trainer.step_seconds > 0 and trainer.step_seconds != before
 
 
 def test_advance_for_respects_max_steps():
     trainer = Trainer(SMALL)
     assert trainer.advance_for(60.0, max_steps=3) == 3
     assert trainer.step == 3
+    assert trainer.advance_for(60.0, max_steps=0) == 0
+    assert trainer.advance_for(60.0, max_steps=1000) == SMALL.steps - 3 and trainer.status == "finished"
+
+
+@pytest.mark.parametrize("config", [Config(hidden=6, bits=6), Config(cell="lstm", hidden=5, layers=2, bits=9),
+                                    Config(cell="gru", hidden=4, bits=12)], ids=["rnn", "lstm-2", "gru"])
+@pytest.mark.parametrize("loss", ["bce", "mse"])
+def test_evaluation_in_chunks_gives_the_same_figures_as_one_pass(config, loss):
+    trainer = Trainer(config.replace(loss=loss, steps=30))
+    trainer.run()
+    batch = trainer.eval_batch
+    whole = evaluate(trainer.model, batch, loss, chunk=len(batch))
+    for chunk in (1000, 2048, 777):
+        assert evaluate(trainer.model, batch, loss, chunk=chunk) == pytest.approx(whole, rel=1e-12)
+    assert trainer.evaluate() == pytest.approx(whole, rel=1e-12)
+    # And the figures are those of a plain forward pass over the whole batch.
+    tr = trainer.model.forward(batch.x)
+    y = np.swapaxes(batch.y, 0, 1)
+    right = (tr.p >= 0.5) == (y >= 0.5)
+    assert whole["eval_loss"] == pytest.approx(losses.get(loss)(tr.z, y)[0], rel=1e-12)
+    assert whole["exact_acc"] == float(right.all(axis=(0, 2)).mean())
+    assert whole["bit_acc"] == float(right.mean())
 
 
 def test_history_columns_stay_aligned():
