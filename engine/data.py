@@ -180,7 +180,27 @@ def eval_set(bits: int, max_pairs: int = 16384, seed: int = 1234) -> AdditionBat
     n = operand_limit(bits)
     if n * n <= max_pairs:
         return make_batch(*exhaustive_pairs(bits), bits)
-    return random_batch(np.random.default_rng(seed), max_pairs, bits)
+    a, b = distinct_pairs(np.random.default_rng(seed), max_pairs, bits)
+    return _layout(a, b, a + b, bits)  # both below 2**(bits-1): the sum always fits
+
+
+def distinct_pairs(rng: np.random.Generator, count: int, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` different random pairs of operands below ``2**(bits-1)``, in the order drawn.
+
+    Draws, drops repeated ``(a, b)`` pairs and draws again for the shortfall, so
+    the result depends only on ``rng``'s state. Needs ``count`` at most the
+    number of pairs there are.
+    """
+    high = operand_limit(bits)
+    if not 0 <= count <= high * high:
+        raise ValueError(f"cannot draw {count} different pairs at {bits} bits (there are {high * high})")
+    pairs = np.empty((0, 2), dtype=np.uint64)
+    while len(pairs) < count:
+        more = rng.integers(0, high, size=(count - len(pairs), 2), dtype=np.uint64, endpoint=False)
+        pairs = np.concatenate([pairs, more])
+        _, first = np.unique(pairs, axis=0, return_index=True)
+        pairs = pairs[np.sort(first)]  # the first draw of every pair, in draw order
+    return pairs[:, 0].copy(), pairs[:, 1].copy()
 
 
 def is_exhaustive(bits: int, max_pairs: int = 16384) -> bool:

@@ -200,3 +200,25 @@ def test_eval_set_for_narrow_numbers_is_exhaustive():
     ev = data.eval_set(3)
     assert len(ev) == 16
     assert set(zip(ev.a.tolist(), ev.b.tolist(), strict=True)) == {(a, b) for a in range(4) for b in range(4)}
+
+
+@pytest.mark.parametrize("bits", [9, 12, 64])
+def test_sampled_evaluation_sets_hold_distinct_pairs(bits):
+    batch = data.eval_set(bits)
+    assert len(batch) == 16384
+    assert len(np.unique(np.stack([batch.a, batch.b], axis=1), axis=0)) == 16384
+    again = data.eval_set(bits)
+    np.testing.assert_array_equal(batch.a, again.a)
+    np.testing.assert_array_equal(batch.b, again.b)
+    np.testing.assert_array_equal(batch.y, again.y)
+    assert np.all(batch.a < 2 ** (bits - 1)) and np.all(batch.b < 2 ** (bits - 1))
+
+
+def test_a_small_sample_of_a_crowded_width_holds_distinct_pairs():
+    # Drawn with replacement, 255 of the 256 pairs at 5 bits would repeat many; the probe takes 256 at 8 bits.
+    batch = data.eval_set(5, max_pairs=255, seed=3)
+    pairs = np.stack([batch.a, batch.b], axis=1)
+    assert len(np.unique(pairs, axis=0)) == 255
+    probe_sample = data.eval_set(8, max_pairs=256, seed=1)
+    assert len(np.unique(np.stack([probe_sample.a, probe_sample.b], axis=1), axis=0)) == 256
+    assert not np.array_equal(data.eval_set(12, seed=1).a, data.eval_set(12, seed=2).a)
