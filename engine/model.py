@@ -22,16 +22,10 @@ from engine.init import weight
 from engine.lstm import LSTMCell
 from engine.rnn import RNNCell
 
-# Cell classes by Config.cell; other modules register theirs here.
+# Cell classes by Config.cell.
 CELLS: dict[str, type] = {"rnn": RNNCell, "lstm": LSTMCell, "gru": GRUCell}
 
 N_IN, N_OUT = 2, 1  # two operand bits in, one sum bit out
-
-
-def register_cell(cls: type) -> type:
-    """Class decorator: make a cell available as ``Config(cell=cls.kind)``."""
-    CELLS[cls.kind] = cls
-    return cls
 
 
 @dataclass(frozen=True)
