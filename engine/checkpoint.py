@@ -104,6 +104,10 @@ def load_with_meta(source, max_bytes: int = MAX_BYTES) -> tuple[SequenceModel, d
                 raise CheckpointError("the file's arrays unpack to more than a model can hold")
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
+        for key, a in arrays.items():
+            if not isinstance(a, np.ndarray):  # a member that is not a .npy file comes back as raw bytes
+                raise CheckpointError(f"the entry {key!r} is not a NumPy array; a model file holds only "
+                                      "arrays (.npy members)")
     except CheckpointError:
         raise
     except ValueError as e:
