@@ -26,7 +26,7 @@ import time
 
 import streamlit as st
 
-from ui.state import session, state_label
+from ui.state import session, state_label, track_probe
 
 TICK_SECONDS = 0.1  # training time per tick at speed 1
 INTERVAL = 0.1  # seconds between live-view reruns while playing
@@ -73,12 +73,14 @@ def _chunk(lab, seconds: float) -> int:
     """Train for about ``seconds``; stop playing on trouble. Returns steps taken."""
     tr = lab.trainer
     solved_before = tr.solved_at_step is not None
+    track_probe(lab)  # a new series starts where training does
     try:
         n = _train_for(lab, seconds)
     except Exception as e:  # noqa: BLE001 -- a model that fails mid-run is reported, never raised
         lab.running = False
         lab.error = f"Training stopped at step {tr.step}: {e}"
         return 0
+    track_probe(lab)  # then every couple of seconds, on whichever page trains
     lab.ticks += 1
     lab.last_tick_end = time.perf_counter()
     lab.rate.add(tr.step, lab.last_tick_end)

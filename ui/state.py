@@ -10,10 +10,12 @@ Pages use:
 - ``reset(config, model=None)`` -- a fresh trainer (optionally around given weights)
 - ``apply(config)`` -- take the learning rate and step budget live; list what needs a reset
 - ``state_label(lab)`` -- idle / training / paused / solved / finished / diverged
+- ``track_probe(lab)`` -- the carry probe's accuracy against training step (the live tick feeds it)
 """
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections import deque
@@ -23,6 +25,7 @@ import streamlit as st
 from threadpoolctl import threadpool_limits
 
 from engine import Config, SequenceModel, Trainer
+from engine.probe import ProbeTracker
 from ui import query
 
 # The engine's matrices are tiny, so BLAS threads only add hand-off overhead
@@ -35,6 +38,8 @@ if os.environ.get("OPENBLAS_NUM_THREADS", "1") == "1":
 
 KEY = "lab"
 LIVE_FIELDS = ("lr", "steps")  # fields that change on the running trainer without a reset
+PROBE_EVERY_S = 2.0  # wall time between carry-probe measurements while training
+PROBE_SHARE = 0.05  # ... or longer, so a slow probe (a wide model) takes at most this share of the time
 
 
 class RateMeter:
@@ -93,6 +98,10 @@ class Lab:
     step_seconds: float = 0.002  # measured time per training step (sizes the pieces of a tick)
     last_tick_end: float = 0.0
     tick_token: object = None  # identifies the script run of the latest chunk (see ui.live)
+    probe: ProbeTracker = field(default_factory=ProbeTracker)  # carry-probe accuracy against step
+    probe_of: Trainer | None = None  # the trainer ``probe`` follows (a reset starts a new series)
+    probe_at: float = -math.inf  # wall time of its latest measurement
+    probe_cost: float = 0.0  # seconds that measurement took
 
 
 def _build(config: Config, model: SequenceModel | None = None) -> tuple[Trainer | None, str]:
@@ -180,3 +189,28 @@ def state_label(lab: Lab) -> str:
     if tr.done:
         return "finished"
     return "idle" if tr.step == 0 else "paused"
+
+
+def track_probe(lab: Lab, force: bool = False) -> ProbeTracker:
+    """The carry probe's held-out accuracy against training step for ``lab``'s trainer.
+
+    Measures the current step when ``force`` is set, when the series has fewer
+    than two points (so a curve shows from the first chunk on) or when the last
+    measurement is old enough (``PROBE_EVERY_S``, longer for a slow probe); a
+    step already measured costs nothing. The live tick calls this on every page, so the
+    series follows training wherever it runs. A probe that fails leaves the
+    series as it was: it must never stop training.
+    """
+    tr = lab.trainer
+    if lab.probe_of is not tr:
+        lab.probe, lab.probe_of, lab.probe_at, lab.probe_cost = ProbeTracker(), tr, -math.inf, 0.0
+    now = time.perf_counter()
+    due = len(lab.probe) < 2 or now - lab.probe_at >= max(PROBE_EVERY_S, lab.probe_cost / PROBE_SHARE)
+    if force or due:
+        try:
+            lab.probe.update(tr.model, tr.step)
+        except Exception:  # noqa: BLE001,S110 -- the curve only misses a point
+            pass
+        lab.probe_at = time.perf_counter()
+        lab.probe_cost = lab.probe_at - now
+    return lab.probe

@@ -235,3 +235,18 @@ def test_a_truncated_model_file_is_refused_with_a_message():
     loaded, error = read_model_file(data[: len(data) // 2], "cut.npz")
     assert loaded is None
     assert error.startswith("Could not load cut.npz:") and error.endswith("The current model is unchanged.")
+
+
+def test_the_probe_curve_follows_training_on_another_page(app):
+    at = app.run()  # the Train page
+    at.button(key="train.play").click().run()
+    for _ in range(3):
+        at.run()
+    lab = at.session_state["lab"]
+    recorded = lab.probe.steps.tolist()  # measured by the live ticks, without the Unrolled page
+    assert len(recorded) >= 2 and recorded[0] == 0 and recorded[-1] > 0
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    (spec,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.key == "unrolled.probe_chart"]
+    x = array(spec["data"][0]["x"]).tolist()
+    assert len(x) > 1 and x[:len(recorded)] == recorded
