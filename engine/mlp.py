@@ -228,9 +228,14 @@ class XorResult:
         return len(self.losses)
 
     @property
+    def n_right(self) -> int:
+        """How many of the four predictions are on the right side of 0.5."""
+        return int(np.sum((self.predictions >= 0.5) == (XOR_Y[:, 0] >= 0.5)))
+
+    @property
     def all_correct(self) -> bool:
         """Every prediction on the right side of 0.5."""
-        return bool(np.all((self.predictions >= 0.5) == (XOR_Y[:, 0] >= 0.5)))
+        return self.n_right == len(XOR_Y)
 
 
 def train_xor(config: XorConfig, model: MLP | None = None) -> XorResult:
@@ -265,6 +270,18 @@ def train_xor(config: XorConfig, model: MLP | None = None) -> XorResult:
         status = "diverged"
         message = "Training diverged: the weights overflowed. Try a smaller learning rate."
     return XorResult(config, model, record[:n].copy(), pred, mse, status, message, wall)
+
+
+def unit_order(h: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Hidden units ordered by how much more they fire for the inputs whose target is 1 than for the others.
+
+    ``h`` is (inputs, units), ``targets`` (inputs,); ties and non-finite means keep the units' order.
+    """
+    h = np.asarray(h, dtype=float)
+    t = np.asarray(targets) >= 0.5
+    with np.errstate(invalid="ignore"):
+        lean = np.nan_to_num(h[t].mean(axis=0) - h[~t].mean(axis=0))
+    return np.argsort(-lean, kind="stable")
 
 
 def decision_grid(model, resolution: int = 101, lo: float = -0.5, hi: float = 1.5,

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from engine.mlp import unit_order
 from ui.figures import FONT, HEIGHT, downsample
 
 TARGET_COLORS = {0: "#1f5fbf", 1: "#d9480f"}  # blue for 0, orange for 1 (as the boundary's colours)
@@ -77,21 +78,12 @@ def boundary_figure(xs: np.ndarray, ys: np.ndarray, probs: np.ndarray, points: n
                    legend={"orientation": "h", "y": -0.3, "yanchor": "top", "x": 0.0})
 
 
-def unit_order(h: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """Units ordered by how much more they fire for the inputs whose target is 1 than for the others."""
-    h = np.asarray(h, dtype=float)
-    t = np.asarray(targets) >= 0.5
-    with np.errstate(invalid="ignore"):
-        lean = np.nan_to_num(h[t].mean(axis=0) - h[~t].mean(axis=0))
-    return np.argsort(-lean, kind="stable")
-
-
 def hidden_figure(h: np.ndarray, points: np.ndarray, targets: np.ndarray, title: str,
                   zrange: tuple[float, float] | None = None, sort: bool = True,
                   revision="xor_hidden") -> go.Figure:
     """One hidden layer's activations for the four inputs: inputs x units.
 
-    With ``sort`` the units are ordered by :func:`unit_order` (those that fire for
+    With ``sort`` the units are ordered by :func:`engine.mlp.unit_order` (those that fire for
     XOR = 1 on the left), which makes the pattern the output reads easy to see.
     """
     h = np.asarray(h, dtype=float)

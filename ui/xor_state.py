@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from engine.mlp import ACTIVATIONS, LOSSES, OPTIMIZERS, XOR_X, XOR_Y, XorConfig, decision_grid, train_xor
+from engine.mlp import ACTIVATIONS, LOSSES, OPTIMIZERS, XOR_X, XorConfig, decision_grid, train_xor
 from ui.widget_state import WidgetState, ss
 
 P = "xor."
@@ -192,9 +192,8 @@ def train(config: XorConfig) -> XorView:
     with np.errstate(all="ignore"):
         trace = result.model.forward(XOR_X)
         grid = decision_grid(result, resolution=GRID)
-    n_right = int(np.sum((result.predictions >= 0.5) == (XOR_Y[:, 0] >= 0.5)))
     return XorView(config, result.losses, result.predictions, result.mse, result.status, result.message,
-                   result.wall_s, result.all_correct, n_right, tuple(h.copy() for h in trace.h), grid)
+                   result.wall_s, result.all_correct, result.n_right, tuple(h.copy() for h in trace.h), grid)
 
 
 def train_now() -> None:

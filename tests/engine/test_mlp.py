@@ -267,3 +267,18 @@ def test_cli_rejects_bad_options_with_exit_code_2(capsys, argv):
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert "error:" in err and "Traceback" not in err
+
+
+def test_n_right_counts_predictions_on_the_right_side_of_one_half(one_layer):
+    assert one_layer.n_right == 4
+    short = train_xor(XorConfig(hidden=(2,), lr=0.1, steps=1, seed=0, optimizer="sgd", loss="sse"))
+    right = (short.predictions >= 0.5) == (TARGETS >= 0.5)
+    assert short.n_right == int(right.sum()) and short.all_correct == bool(right.all())
+
+
+def test_unit_order_puts_the_units_firing_for_xor_one_first():
+    h = np.array([[0.1, 0.9, 0.5, np.nan],
+                  [0.9, 0.1, 0.5, 0.0],
+                  [0.8, 0.2, 0.5, 0.0],
+                  [0.2, 0.8, 0.5, 0.0]])  # the four inputs x four units
+    assert mlp.unit_order(h, TARGETS).tolist() == [0, 2, 3, 1]  # ties and NaN keep their place
