@@ -56,7 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     g = sub.add_parser("gradcheck", help="compare backpropagation with numerical gradients",
                        description="Central differences in float64 for every parameter; exits 1 when any "
                                    f"relative error exceeds {gradcheck.THRESHOLD:g}. Without --cell, "
-                                   "--activation or --loss it checks every combination.")
+                                   "--activation or --loss it checks every combination; without --layers, "
+                                   "--keep-prob or --no-bias each one also stacked two deep with dropout "
+                                   "(keep 0.7) and without biases.")
     _add_model_options(g)
     g.add_argument("--bits", type=int, default=5, metavar="N", help="sequence length of the check batch")
     g.add_argument("--batch", type=int, default=3, metavar="N", help="sums in the check batch")
@@ -131,21 +133,30 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 1 if m["diverged"] else 0
 
 
+# Structures checked when none is given: (layers, keep_prob, bias).
+DEFAULT_STRUCTURES = ((1, 1.0, True), (2, 0.7, True), (1, 1.0, False))
+
+
 def cmd_gradcheck(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     cells = [args.cell] if args.cell else sorted(CELLS)
     losses = [args.loss] if args.loss else list(LOSSES)
+    if args.layers is None and args.keep_prob is None and not args.no_bias:
+        structures = DEFAULT_STRUCTURES  # plain, stacked with dropout, and without biases
+    else:
+        keep = 1.0 if args.keep_prob is None else args.keep_prob
+        structures = ((args.layers or 1, keep, not args.no_bias),)
     configs = []
     for cell in cells:
         acts = [args.activation] if args.activation else (list(ACTIVATIONS) if cell == "rnn" else ["sigmoid"])
-        for act in acts:
-            for loss in losses:
-                try:
-                    configs.append(Config(cell=cell, activation=act, loss=loss, hidden=args.hidden or 4,
-                                          layers=args.layers or 1, bias=not args.no_bias,
-                                          keep_prob=1.0 if args.keep_prob is None else args.keep_prob,
-                                          seed=args.seed or 0).validate())
-                except ValueError as e:
-                    parser.error(str(e))
+        for layers, keep, bias in structures:
+            for act in acts:
+                for loss in losses:
+                    try:
+                        configs.append(Config(cell=cell, activation=act, loss=loss, hidden=args.hidden or 4,
+                                              layers=layers, bias=bias, keep_prob=keep,
+                                              seed=args.seed or 0).validate())
+                    except ValueError as e:
+                        parser.error(str(e))
     if not 1 <= args.bits <= 16 or not 1 <= args.batch <= 64:
         parser.error("gradcheck takes --bits from 1 to 16 and --batch from 1 to 64")
     worst = 0.0
