@@ -45,37 +45,14 @@ def _run_token():
         return None
 
 
-def _train_for(lab, seconds: float) -> int:
-    """Train for about ``seconds`` (at least one step), in pieces sized from the measured step time.
-
-    Sizing the pieces keeps the time box even when the machine is busy (a fixed
-    doubling schedule can overshoot it several times over).
-    """
-    tr = lab.trainer
-    start = time.perf_counter()
-    deadline = start + seconds
-    taken = 0
-    while not tr.done:
-        now = time.perf_counter()
-        want = max(1, min(256, int((deadline - now) / lab.step_seconds))) if taken else 1
-        t0 = now
-        k = tr.advance(want)
-        taken += k
-        now = time.perf_counter()
-        if k:
-            lab.step_seconds = 0.7 * lab.step_seconds + 0.3 * (now - t0) / k
-        if now >= deadline or k == 0:
-            break
-    return taken
-
-
 def _chunk(lab, seconds: float) -> int:
     """Train for about ``seconds``; stop playing on trouble. Returns steps taken."""
     tr = lab.trainer
     solved_before = tr.solved_at_step is not None
     track_probe(lab)  # a new series starts where training does
     try:
-        n = _train_for(lab, seconds)
+        # at least one step, about ``seconds`` long; with auto-pause it stops at the step that solves
+        n = tr.advance_for(seconds, stop_when_solved=lab.auto_pause)
     except Exception as e:  # noqa: BLE001 -- a model that fails mid-run is reported, never raised
         lab.running = False
         lab.error = f"Training stopped at step {tr.step}: {e}"

@@ -95,7 +95,6 @@ class Lab:
     rate: RateMeter = field(default_factory=RateMeter)
     ticks: int = 0
     resets: int = 0  # counts reset(); the widgets take lab.config again after one
-    step_seconds: float = 0.002  # measured time per training step (sizes the pieces of a tick)
     last_tick_end: float = 0.0
     tick_token: object = None  # identifies the script run of the latest chunk (see ui.live)
     probe: ProbeTracker = field(default_factory=ProbeTracker)  # carry-probe accuracy against step
@@ -143,7 +142,6 @@ def reset(config: Config, model: SequenceModel | None = None) -> bool:
     lab.config = config
     lab.resets += 1
     lab.rate.clear()
-    lab.step_seconds = Lab.step_seconds
     return True
 
 

@@ -221,7 +221,7 @@ def test_finished_run_disables_play_until_the_budget_grows(app):
     assert not at.button(key="train.play").disabled
 
 
-def test_pause_when_solved_stops_at_the_first_solved_evaluation(app):
+def test_pause_when_solved_stops_at_the_step_that_solves(app):
     at = open_with(app, Config(steps=100_000))
     at.checkbox(key="train.auto_pause").check().run()
     at.button(key="train.play").click().run()
@@ -230,7 +230,8 @@ def test_pause_when_solved_stops_at_the_first_solved_evaluation(app):
             break
         at.run()
     tr = lab(at).trainer
-    assert tr.solved_at_step is not None and tr.step < tr.solved_at_step + 200
+    assert tr.solved_at_step is not None and tr.step == tr.solved_at_step  # paused at that very step
+    assert tr.history.evals["exact_acc"][-1] == 1.0 and tr.history.evals["step"][-1] == tr.step
     assert status(at)["State"].endswith("solved")
     assert not any(d.disabled for d in at.get("download_button"))
 
