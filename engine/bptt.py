@@ -3,7 +3,8 @@
 :meth:`engine.model.SequenceModel.backward` returns the parameter gradients and
 only the *norm* of the gradient reaching each step. To show a student BPTT at
 work, :func:`sum_gradients` also returns the gradients themselves, per layer,
-unit and step, for a vanilla RNN (the cell the tutorials derive by hand):
+unit and step, for a vanilla RNN (the cell the tutorials derive by hand), as
+:meth:`engine.rnn.RNNCell.backward` computes them (``return_steps=True``):
 
 - ``dh[t]`` = dLoss/dh_t, the error reaching state ``h_t``: its own step's
   error from above plus what flows back from step ``t + 1``;
@@ -55,33 +56,6 @@ class SumGradients:
         return bool(self.dh)
 
 
-def rnn_layer_deltas(cell, params: dict[str, np.ndarray], tr: dict[str, np.ndarray],
-                     dh_out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """BPTT through one vanilla RNN layer.
-
-    Parameters
-    ----------
-    cell : the layer's :class:`engine.rnn.RNNCell` (for its activation)
-    params : its parameters (``Wxh``, ``Whh``, ...)
-    tr : its trace entry (``pre``, ``h``; (T, B, H))
-    dh_out : (T, B, H) gradient reaching each ``h_t`` from above, without the recurrence
-
-    Returns
-    -------
-    dh, dpre : (T, B, H) each, the full gradient reaching each state and each pre-activation
-    """
-    pre, h = tr["pre"], tr["h"]
-    dact = cell.act.df(pre, h)  # (T, B, H)
-    WhhT = params["Whh"].T
-    dh, dpre = np.empty_like(h), np.empty_like(h)
-    dh_next = np.zeros_like(h[0])  # gradient flowing back from step t + 1
-    for t in range(h.shape[0] - 1, -1, -1):
-        dh[t] = dh_out[t] + dh_next
-        dpre[t] = dh[t] * dact[t]
-        dh_next = dpre[t] @ WhhT
-    return dh, dpre
-
-
 def sum_gradients(model: SequenceModel, batch: AdditionBatch, loss: str = "bce",
                   source: str = "all") -> SumGradients:
     """Run ``batch`` through ``model`` (no dropout) and send its error back through time.
@@ -103,16 +77,18 @@ def sum_gradients(model: SequenceModel, batch: AdditionBatch, loss: str = "bce",
     if source == "last":
         dz = dz.copy()
         dz[:-1] = 0.0
-    _, dh_norm = model.backward(trace, dz)
     dhs, dpres = [], []
-    if model.config.cell == "rnn":
+    if model.config.cell == "rnn":  # the cells' own backward, keeping its per-step arrays
+        dh_norm = np.zeros((len(model.cells), trace.x.shape[0]))
         dh_out = dz @ model.params["Why"].T  # (T, B, H) into the top layer
         for l in range(len(model.cells) - 1, -1, -1):
-            p = model.layer_params(l)
-            dh, dpre = rnn_layer_deltas(model.cells[l], p, trace.layers[l], dh_out)
+            x_l = trace.x if l == 0 else trace.layers[l - 1]["h"]  # no dropout in this forward pass
+            dh_out, _, dh_norm[l], dh, dpre = model.cells[l].backward(
+                model.layer_params(l), x_l, trace.layers[l], dh_out, need_dx=l > 0, return_steps=True)
             dhs.append(dh)
             dpres.append(dpre)
-            dh_out = dpre @ p["Wxh"].T  # into the layer below
         dhs.reverse()
         dpres.reverse()
+    else:
+        _, dh_norm = model.backward(trace, dz)
     return SumGradients(float(value), source, dz, dh_norm, tuple(dhs), tuple(dpres))

@@ -186,7 +186,6 @@ def recurrent_layer_check(activation: str = "identity", seed: int = 0, eps: floa
         ``1, 2, ...`` and ``2, 3, ...`` when ``n_in`` is not 3
     """
     from engine import activations
-    from engine.bptt import rnn_layer_deltas
     from engine.rnn import RNNCell
 
     activations.get(activation)  # a readable error for an unknown name
@@ -211,8 +210,7 @@ def recurrent_layer_check(activation: str = "identity", seed: int = 0, eps: floa
     tr = cell.forward(params, x3)
     dh_out = np.zeros_like(tr["h"])
     dh_out[-1] = 1.0  # d(sum of the final state) / d h_T
-    _, grads, _ = cell.backward(params, x3, tr, dh_out, need_dx=False)
-    delta_h, delta = rnn_layer_deltas(cell, params, tr, dh_out)
+    _, grads, _, delta_h, delta = cell.backward(params, x3, tr, dh_out, need_dx=False, return_steps=True)
 
     rows = []
     for matrix, key, ana in (("U", "Wxh", grads["Wxh"].T), ("W", "Whh", grads["Whh"].T)):

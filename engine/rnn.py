@@ -61,7 +61,7 @@ class RNNCell:
         return {"pre": pre, "xin": xin, "rec": rec, "h": h}
 
     def backward(self, p: dict[str, np.ndarray], x: np.ndarray, tr: dict[str, np.ndarray],
-                 dh_out: np.ndarray, need_dx: bool = True):
+                 dh_out: np.ndarray, need_dx: bool = True, return_steps: bool = False):
         """Backpropagation through time.
 
         Parameters
@@ -71,12 +71,17 @@ class RNNCell:
         tr : the layer's trace entry from :meth:`forward`
         dh_out : (T, B, H) gradient of the loss w.r.t. each ``h_t`` from above
             (read-out or next layer), not yet including the recurrence
+        need_dx : whether to compute ``dx`` (the bottom layer does not need it)
+        return_steps : also return the per-step arrays ``dh`` and ``dpre``
 
         Returns
         -------
         dx : (T, B, I) gradient w.r.t. the input, or None when not needed
         grads : dict of gradients keyed like ``p``
         dh_norm : (T,) norm of the full gradient reaching each ``h_t``
+        dh, dpre : with ``return_steps`` only, (T, B, H) each: the full gradient
+            reaching each ``h_t`` (from above and from step t + 1) and each
+            pre-activation (``dh * f'(pre)``, the "delta")
         """
         pre, h = tr["pre"], tr["h"]
         T = h.shape[0]
@@ -99,4 +104,6 @@ class RNNCell:
             grads["bh"] = dpre2.sum(axis=0)
         dx = dpre @ p["Wxh"].T if need_dx else None
         dh_norm = np.sqrt(np.einsum("tbh,tbh->t", dh, dh))
+        if return_steps:
+            return dx, grads, dh_norm, dh, dpre
         return dx, grads, dh_norm
