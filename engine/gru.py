@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.init import weight
-from engine.lstm import _TB, feature_major
+from engine.lstm import _TB, feature_major, input_projection
 
 GATES = ("z", "r", "n")  # column blocks of Wx, Wh and b, in order
 _Z, _R, _N = range(3)
@@ -77,19 +77,8 @@ class GRUCell:
         dt = p["Wh"].dtype
         s = self._scale.astype(dt, copy=False)
         # input part of the pre-activations (sigmoid blocks halved), (T, 3H, B)
-        if self.bias:  # the bias as the weight of a constant input 1
-            xa = np.empty((T, I + 1, B), dtype=dt)
-            xa[:, :I] = x.transpose(_TB)
-            xa[:, I] = 1.0
-            Wa = np.empty((3 * H, I + 1), dtype=dt)
-            Wa[:, :I] = p["Wx"].T
-            Wa[:, I] = p["b"]
-            Wa *= s
-            gates = np.matmul(Wa, xa)
-            bhn = p["bhn"][:, None]
-        else:
-            gates = np.matmul(p["Wx"].T * s, x.transpose(_TB).astype(dt, copy=False))
-            bhn = 0.0
+        gates = input_projection(x, p["Wx"], p["b"] if self.bias else None, s, dt)
+        bhn = p["bhn"][:, None] if self.bias else 0.0
         WhT = p["Wh"].T * s  # (3H, H)
         hn = np.empty((T, H, B), dtype=dt)
         hn[0] = bhn  # h_0 = 0

@@ -54,6 +54,27 @@ def feature_major(a: np.ndarray, dtype) -> np.ndarray:
     return np.ascontiguousarray(a.transpose(_TB), dtype=dtype)
 
 
+def input_projection(x: np.ndarray, Wx: np.ndarray, b: np.ndarray | None, scale: np.ndarray,
+                     dtype) -> np.ndarray:
+    """``(x_t Wx + b) * scale`` of every step at once, feature-major ``(T, n, B)`` for ``x`` ``(T, B, I)``.
+
+    The bias (None: none) enters as the weight of a constant input 1, so the
+    whole projection is one batched product; ``scale`` ``(n, 1)`` multiplies the
+    rows (the gated cells halve their sigmoid blocks with it).
+    """
+    if b is None:
+        return np.matmul(Wx.T * scale, x.transpose(_TB).astype(dtype, copy=False))
+    T, B, I = x.shape
+    xa = np.empty((T, I + 1, B), dtype=dtype)
+    xa[:, :I] = x.transpose(_TB)
+    xa[:, I] = 1.0
+    Wa = np.empty((Wx.shape[1], I + 1), dtype=dtype)
+    Wa[:, :I] = Wx.T
+    Wa[:, I] = b
+    Wa *= scale
+    return np.matmul(Wa, xa)
+
+
 class LSTMCell:
     """One LSTM layer.
 
@@ -99,20 +120,9 @@ class LSTMCell:
         dt = p["Wh"].dtype
         s = self._scale.astype(dt, copy=False)
         # input part of the (halved) pre-activations of every step, (T, 4H, B)
-        if self.bias:  # the bias as the weight of a constant input 1
-            I = x.shape[2]
-            xa = np.empty((T, I + 1, B), dtype=dt)
-            xa[:, :I] = x.transpose(_TB)
-            xa[:, I] = 1.0
-            Wa = np.empty((4 * H, I + 1), dtype=dt)
-            Wa[:, :I] = p["Wx"].T
-            Wa[:, I] = p["b"]
-            Wa *= s
-            gates = np.matmul(Wa, xa)
-        else:
-            gates = np.matmul(p["Wx"].T * s, x.transpose(_TB).astype(dt, copy=False))
-            if self.forget_bias:
-                gates[:, _F * H:(_F + 1) * H] += 0.5 * self.forget_bias
+        gates = input_projection(x, p["Wx"], p["b"] if self.bias else None, s, dt)
+        if not self.bias and self.forget_bias:
+            gates[:, _F * H:(_F + 1) * H] += 0.5 * self.forget_bias
         WhT = p["Wh"].T * s  # (4H, H)
         c = np.empty((T, H, B), dtype=dt)
         tanh_c = np.empty_like(c)
