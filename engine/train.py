@@ -35,16 +35,16 @@ MAX_WEIGHT = 1e3
 EVAL_CHUNK = 2048  # sums per forward pass while evaluating (a 16-unit RNN at 8 bits: ~3 MB of trace)
 
 
-def _evaluate(model: SequenceModel, batch: data.AdditionBatch, loss: str,
-              chunk: int | None) -> tuple[dict[str, float], float]:
-    """The metrics of :func:`evaluate` and the batch's cross-entropy, from one chunked pass."""
+def _evaluate(model: SequenceModel, batch: data.AdditionBatch, loss: str, chunk: int | None,
+              xent: bool = True) -> tuple[dict[str, float], float]:
+    """The metrics of :func:`evaluate` and (if ``xent``) the batch's cross-entropy, from one chunked pass."""
     if chunk is None:
         chunk = min(EVAL_CHUNK, chunk_size(model, batch.bits))
     z = forward_logits(model, batch.x, chunk)  # (T, B, 1); only the logits are kept
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         y = np.swapaxes(batch.y, 0, 1)
         value, _ = losses.get(loss)(z, y)
-        xent = value if loss == "bce" else losses.bce(z, y)[0]
+        xent = value if loss == "bce" else (losses.bce(z, y)[0] if xent else math.nan)
         p = sigmoid(z)
     right = (p >= 0.5) == (y >= 0.5)  # (T, B, 1)
     metrics = {
@@ -63,7 +63,7 @@ def evaluate(model: SequenceModel, batch: data.AdditionBatch, loss: str = "bce",
     fewer for wide or deep models so a pass stays within a fixed memory budget)
     and only the logits are kept; the figures do not depend on the chunk size.
     """
-    return _evaluate(model, batch, loss, chunk)[0]
+    return _evaluate(model, batch, loss, chunk, xent=False)[0]
 
 
 class Trainer:
