@@ -20,11 +20,16 @@ K = U.P  # widget keys of this page start with "unrolled."
 def model_panel():
     with st.sidebar:
         st.subheader("Model to look at")
-        options = [U.TRAINED] + ([U.LOADED] if U.loaded() else [])
+        options = [U.TRAINED, *([U.EXAMPLE] if U.example_available() else []),
+                   *([U.LOADED] if U.loaded() else [])]
+        wanted = U.ss().get(K + "source")
         U.choose_source(U.source())
+        labels = {U.TRAINED: "the one being trained", U.EXAMPLE: U.EXAMPLE_LABEL}
         st.radio("Model", options, key=U.bind("source", U.TRAINED), on_change=U.keep, args=("source",),
-                 format_func=lambda s: "the one being trained" if s == U.TRAINED
-                 else f"loaded: {U.loaded().name}", label_visibility="collapsed")
+                 format_func=lambda s: labels.get(s) or f"loaded: {U.loaded().name}",
+                 label_visibility="collapsed")
+        if wanted == U.EXAMPLE and U.source() != U.EXAMPLE:
+            st.error(U.example_error(), icon=":material/error:")
         st.file_uploader(f"Load a model (.npz, up to {U.MAX_UPLOAD_MB} MB)", type=["npz"], key=K + "upload",
                          max_upload_size=U.MAX_UPLOAD_MB, on_change=U.upload_changed,
                          help="A model saved from the Train page (Download the model).")

@@ -1,8 +1,9 @@
 """Session state of the step-through page: which model, which sum, which step, cached analyses.
 
 The page looks either at the model being trained (the session's trainer, see
-:mod:`ui.state`) or at a model loaded from an ``.npz`` file, kept here under
-its own key so loading never touches the training run. Analyses are memoised
+:mod:`ui.state`), at the solved example in ``assets/models`` or at a model
+loaded from an ``.npz`` file, kept here under its own key so loading never
+touches the training run. Analyses are memoised
 per session by the weights' fingerprint; while training runs they are
 refreshed at most every few seconds so live ticks stay short.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -26,7 +28,9 @@ from ui.sums import default_sum, parse_sum
 from ui.widget_state import WidgetState, ss
 
 P = "unrolled."  # prefix of every session key this page owns
-TRAINED, LOADED = "trained", "loaded"
+TRAINED, LOADED, EXAMPLE = "trained", "loaded", "example"
+EXAMPLE_PATH = Path(__file__).resolve().parents[1] / "assets" / "models" / "rnn_8bit.npz"
+EXAMPLE_LABEL = "example: a solved 8-bit RNN"
 MAX_UPLOAD_MB = max(1, checkpoint.MAX_BYTES // (1024 * 1024))
 REPORT_REFRESH_S = 3.0  # while training: recompute the carry analyses at most this often
 LENGTH_REFRESH_S = 6.0  # ... and the length-generalisation curve
@@ -52,13 +56,36 @@ def loaded() -> Loaded | None:
     return ss().get(P + "loaded")
 
 
+def example_available() -> bool:
+    return EXAMPLE_PATH.is_file()
+
+
+def example() -> Loaded | None:
+    """The solved 8-bit RNN of ``assets/models`` (read once per session), or None if it cannot be read."""
+    if P + "example" not in ss():
+        lm, error = read_model_file(EXAMPLE_PATH, EXAMPLE_PATH.name) if example_available() else (
+            None, f"The example model {EXAMPLE_PATH.name} is missing from assets/models.")
+        ss()[P + "example"], ss()[P + "example_error"] = lm, error
+    return ss()[P + "example"]
+
+
+def example_error() -> str:
+    """Why the example could not be read ("" when it could, or was not tried)."""
+    return ss().get(P + "example_error", "")
+
+
 def source() -> str:
-    """Which model the page shows: the trained one, or the loaded one when there is one."""
-    return LOADED if ss().get(P + "source") == LOADED and loaded() is not None else TRAINED
+    """Which model the page shows: the trained one, or the example or loaded one when chosen and there."""
+    which = ss().get(P + "source")
+    if which == LOADED and loaded() is not None:
+        return LOADED
+    if which == EXAMPLE and example() is not None:
+        return EXAMPLE
+    return TRAINED
 
 
 def choose_source(which: str) -> None:
-    put("source", which if which in (TRAINED, LOADED) else TRAINED)
+    put("source", which if which in (TRAINED, LOADED, EXAMPLE) else TRAINED)
 
 
 def current_model() -> tuple[SequenceModel, str]:
@@ -66,6 +93,8 @@ def current_model() -> tuple[SequenceModel, str]:
     if source() == LOADED:
         lm = loaded()
         return lm.model, f"loaded from {lm.name}"
+    if source() == EXAMPLE:
+        return example().model, f"the {EXAMPLE_LABEL} (assets/models/{EXAMPLE_PATH.name})"
     tr = session().trainer
     return tr.model, f"being trained (step {tr.step:,})"
 

@@ -181,6 +181,19 @@ def test_a_loaded_model_is_shown_instead_of_the_trained_one(page):
     assert len(charts(page)) == 4  # no probe-over-training curve for a file
 
 
+def test_choosing_the_example_shows_the_solved_8_bit_rnn(page):
+    from ui.unrolled_state import EXAMPLE, EXAMPLE_LABEL
+
+    (radio,) = [r for r in page.radio if r.key == "unrolled.source.w"]
+    assert EXAMPLE_LABEL in radio.options
+    radio.set_value(EXAMPLE).run()
+    assert not page.exception, [e.value for e in page.exception]
+    assert f"Model the {EXAMPLE_LABEL}" in " ".join(c.value for c in page.caption)
+    assert len(input_rows(page)[0]) == 8
+    assert "✔" in page.get("html")[0].proto.body  # the carry-chain sum comes out right
+    assert len(charts(page)) == 4  # a finished model: no probe-over-training curve
+
+
 def _upload_script():
     """Feeds ``handle_upload`` a file-like object as ``st.file_uploader`` would, then shows the outcome."""
     import io
