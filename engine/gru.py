@@ -115,21 +115,8 @@ class GRUCell:
 
     def backward(self, p: dict[str, np.ndarray], x: np.ndarray, tr: dict[str, np.ndarray],
                  dh_out: np.ndarray, need_dx: bool = True):
-        """Backpropagation through time.
-
-        Parameters
-        ----------
-        p : this layer's parameters
-        x : (T, B, I) the layer's input
-        tr : the layer's trace entry from :meth:`forward`
-        dh_out : (T, B, H) gradient of the loss w.r.t. each ``h_t`` from above
-
-        Returns
-        -------
-        dx : (T, B, I) gradient w.r.t. the input, or None when not needed
-        grads : dict of gradients keyed like ``p``
-        dh_norm : (T,) norm of the full gradient reaching each ``h_t``
-        """
+        """Backpropagation through time: ``(dx, grads, dh_norm)`` from the same arguments as
+        :meth:`engine.rnn.RNNCell.backward` (which documents them)."""
         dt = p["Wh"].dtype
         gates = feature_major(tr["gates"], dt)  # (T, 3H, B)
         hn, h = feature_major(tr["hn"], dt), feature_major(tr["h"], dt)  # (T, H, B)

@@ -158,21 +158,8 @@ class LSTMCell:
 
     def backward(self, p: dict[str, np.ndarray], x: np.ndarray, tr: dict[str, np.ndarray],
                  dh_out: np.ndarray, need_dx: bool = True):
-        """Backpropagation through time.
-
-        Parameters
-        ----------
-        p : this layer's parameters
-        x : (T, B, I) the layer's input
-        tr : the layer's trace entry from :meth:`forward`
-        dh_out : (T, B, H) gradient of the loss w.r.t. each ``h_t`` from above
-
-        Returns
-        -------
-        dx : (T, B, I) gradient w.r.t. the input, or None when not needed
-        grads : dict of gradients keyed like ``p``
-        dh_norm : (T,) norm of the full gradient reaching each ``h_t``
-        """
+        """Backpropagation through time: ``(dx, grads, dh_norm)`` from the same arguments as
+        :meth:`engine.rnn.RNNCell.backward` (which documents them)."""
         dt = p["Wh"].dtype
         gates = feature_major(tr["gates"], dt)  # (T, 4H, B)
         c, tanh_c, h = (feature_major(tr[k], dt) for k in ("c", "tanh_c", "h"))  # (T, H, B)
