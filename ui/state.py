@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import os
 import time
+import warnings
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -197,16 +198,18 @@ def track_probe(lab: Lab, force: bool = False) -> ProbeTracker:
     measurement is old enough (``PROBE_EVERY_S``, longer for a slow probe); a
     step already measured costs nothing. The live tick calls this on every page, so the
     series follows training wherever it runs. A probe that fails leaves the
-    series as it was: it must never stop training.
+    series as it was: it must never stop training. A diverged run gets no more points.
     """
     tr = lab.trainer
     if lab.probe_of is not tr:
         lab.probe, lab.probe_of, lab.probe_at, lab.probe_cost = ProbeTracker(), tr, -math.inf, 0.0
     now = time.perf_counter()
     due = len(lab.probe) < 2 or now - lab.probe_at >= max(PROBE_EVERY_S, lab.probe_cost / PROBE_SHARE)
-    if force or due:
+    if (force or due) and tr.status != "diverged":  # blown-up weights have no carry to read
         try:
-            lab.probe.update(tr.model, tr.step)
+            with warnings.catch_warnings():  # overflowing states on the way to divergence
+                warnings.simplefilter("ignore", RuntimeWarning)
+                lab.probe.update(tr.model, tr.step)
         except Exception:  # noqa: BLE001,S110 -- the curve only misses a point
             pass
         lab.probe_at = time.perf_counter()
