@@ -94,7 +94,8 @@ def current_model() -> tuple[SequenceModel, str]:
         lm = loaded()
         return lm.model, f"loaded from {lm.name}"
     if source() == EXAMPLE:
-        return example().model, f"the {EXAMPLE_LABEL} (assets/models/{EXAMPLE_PATH.name})"
+        return example().model, (f"loaded from assets/models/{EXAMPLE_PATH.name}, a solved 8-bit RNN "
+                                  "(the example)")
     tr = session().trainer
     return tr.model, f"being trained (step {tr.step:,})"
 
