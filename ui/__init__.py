@@ -4,7 +4,9 @@ The Train page's modules, shared with the other pages: :mod:`ui.state` (the per-
 trainer), :mod:`ui.live` (the live-training tick and the run status), :mod:`ui.controls`
 (hyperparameter widgets and run controls), :mod:`ui.figures` (figure builders: arrays in,
 ``go.Figure`` out), :mod:`ui.query` (configuration <-> link), :mod:`ui.predictions` and
-:mod:`ui.downloads`.
+:mod:`ui.downloads`. Shared by every page: :mod:`ui.routing` (links to a page go through
+the router), :mod:`ui.widget_state` (widget values kept per page) and :mod:`ui.sums` (typed sums,
+bits as text). Each other page has its own ``*_state`` and ``*_figures`` modules.
 """
 
 from engine.runtime import tune_process
