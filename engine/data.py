@@ -8,6 +8,7 @@ not fit in the width is refused rather than silently wrapped.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -138,10 +139,23 @@ def make_batch(a, b, bits: int) -> AdditionBatch:
     return _layout(a, b, s, bits)
 
 
+TABLE_BITS = 16  # widths up to this read bits from a table (1 MB at 16 bits)
+
+
+@functools.cache
+def _bit_table(bits: int) -> np.ndarray:
+    """(2**bits, bits) uint8: row n holds the bits of n, least significant first."""
+    shifts = np.arange(bits, dtype=np.uint64)
+    return ((np.arange(2**bits, dtype=np.uint64)[:, None] >> shifts) & np.uint64(1)).astype(np.uint8)
+
+
 def _layout(a: np.ndarray, b: np.ndarray, s: np.ndarray, bits: int) -> AdditionBatch:
     """Build the batch from checked ``uint64`` operands and their sum (no validation: hot path)."""
-    shifts = np.arange(bits, dtype=np.uint64)
-    abs_bits = ((np.stack([a, b, s])[..., None] >> shifts) & np.uint64(1)).astype(np.uint8)  # (3, B, T)
+    if bits <= TABLE_BITS:  # one lookup instead of shifting every bit out (training's hot path)
+        abs_bits = _bit_table(bits)[np.stack([a, b, s])]  # (3, B, T)
+    else:
+        shifts = np.arange(bits, dtype=np.uint64)
+        abs_bits = ((np.stack([a, b, s])[..., None] >> shifts) & np.uint64(1)).astype(np.uint8)
     a_bits, b_bits, s_bits = abs_bits
     # The sum is a XOR b XOR carries, so the carries are recovered exactly.
     carry_in = a_bits ^ b_bits ^ s_bits
@@ -157,14 +171,36 @@ def operand_limit(bits: int) -> int:
     return 2 ** (check_bits(bits) - 1)
 
 
-def random_batch(rng: np.random.Generator, batch: int, bits: int) -> AdditionBatch:
-    """``batch`` random sums with both operands below ``2**(bits-1)``."""
+def _random_operands(rng: np.random.Generator, batch: int, bits: int) -> tuple[np.ndarray, np.ndarray]:
     if batch < 1:
         raise ValueError(f"batch must be at least 1, got {batch}")
     high = operand_limit(bits)
     a = rng.integers(0, high, size=batch, dtype=np.uint64, endpoint=False)
     b = rng.integers(0, high, size=batch, dtype=np.uint64, endpoint=False)
+    return a, b
+
+
+def random_batch(rng: np.random.Generator, batch: int, bits: int) -> AdditionBatch:
+    """``batch`` random sums with both operands below ``2**(bits-1)``."""
+    a, b = _random_operands(rng, batch, bits)
     return _layout(a, b, a + b, bits)  # both below 2**(bits-1): the sum always fits
+
+
+def random_xy(rng: np.random.Generator, batch: int, bits: int,
+              dtype: np.dtype = np.float64) -> tuple[np.ndarray, np.ndarray]:
+    """The inputs and targets of :func:`random_batch` (same draws), time-major, nothing else.
+
+    Returns ``x`` (T, B, 2) and ``y`` (T, B, 1) in ``dtype``: what a training step
+    needs, without the carries and operands the UI reads (the trainer's hot path).
+    """
+    a, b = _random_operands(rng, batch, bits)
+    if bits <= TABLE_BITS:
+        abs_bits = _bit_table(bits)[np.stack([a, b, a + b])]  # (3, B, T)
+    else:
+        shifts = np.arange(bits, dtype=np.uint64)
+        abs_bits = ((np.stack([a, b, a + b])[..., None] >> shifts) & np.uint64(1)).astype(np.uint8)
+    tm = abs_bits.transpose(2, 1, 0).astype(dtype)  # (T, B, 3): a, b and sum bits
+    return tm[..., :2], tm[..., 2:]
 
 
 def exhaustive_pairs(bits: int) -> tuple[np.ndarray, np.ndarray]:

@@ -13,20 +13,24 @@ import numpy as np
 from engine.activations import sigmoid
 
 
-def mse(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-    """Mean squared error of ``sigmoid(z)`` against ``y`` (the tutorials' loss)."""
-    p = sigmoid(z)
+def mse(z: np.ndarray, y: np.ndarray, p: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+    """Mean squared error of ``sigmoid(z)`` against ``y`` (the tutorials' loss).
+
+    ``p``, if given, is ``sigmoid(z)`` already computed (the forward pass has it).
+    """
+    if p is None:
+        p = sigmoid(z)
     err = p - y
     value = float(np.mean(err * err))
     dz = (2.0 / err.size) * err * p * (1.0 - p)
     return value, dz
 
 
-def bce(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-    """Mean binary cross-entropy of ``sigmoid(z)`` against ``y``."""
-    # log(1 + exp(-|z|)) + max(z, 0) - y*z  ==  -y log p - (1-y) log(1-p)
-    value = float(np.mean(np.logaddexp(0.0, -np.abs(z)) + np.maximum(z, 0.0) - y * z))
-    dz = (sigmoid(z) - y) / z.size
+def bce(z: np.ndarray, y: np.ndarray, p: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+    """Mean binary cross-entropy of ``sigmoid(z)`` against ``y`` (``p``: as for :func:`mse`)."""
+    # softplus(z) - y z  ==  -y log p - (1 - y) log(1 - p); logaddexp(0, z) is a stable softplus
+    value = float(np.mean(np.logaddexp(0.0, z) - y * z))
+    dz = ((sigmoid(z) if p is None else p) - y) / z.size
     return value, dz
 
 

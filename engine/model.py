@@ -132,12 +132,13 @@ class SequenceModel:
     # --- forward / backward -------------------------------------------------
 
     def forward(self, x: np.ndarray, rng: np.random.Generator | None = None,
-                masks: tuple | None = None) -> Trace:
+                masks: tuple | None = None, time_major: bool = False) -> Trace:
         """Run the network over a batch.
 
         Parameters
         ----------
-        x : (B, T, I) input bits, batch-major as the data module lays them out
+        x : (B, T, I) input bits, batch-major as the data module lays them out,
+            or (T, B, I) with ``time_major=True``
         rng : when given and ``keep_prob < 1``, draw dropout masks (training)
         masks : explicit dropout masks per layer (for gradient checks)
 
@@ -145,7 +146,7 @@ class SequenceModel:
         -------
         Trace (time-major)
         """
-        inp = np.ascontiguousarray(np.swapaxes(x, 0, 1), dtype=self.dtype)  # (T, B, I)
+        inp = np.ascontiguousarray(x if time_major else np.swapaxes(x, 0, 1), dtype=self.dtype)  # (T, B, I)
         x_tm = inp
         keep = self.config.keep_prob
         layers, used_masks = [], []

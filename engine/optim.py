@@ -45,31 +45,58 @@ class Momentum:
 
 
 class Adam:
-    """Adam (Kingma & Ba, 2015) with bias correction; defaults as in the paper."""
+    """Adam (Kingma & Ba, 2015) with bias correction; defaults as in the paper.
+
+    The moments of all parameters live in one flat vector each, so a step is a
+    dozen NumPy calls however many tensors the model has; ``m[name]`` and
+    ``v[name]`` are views of them.
+    """
 
     def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
         self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
         self.t = 0
         self.m: Params = {}
         self.v: Params = {}
+        self._layout: list[tuple[str, slice, tuple[int, ...]]] = []
+
+    def _allocate(self, grads: Params) -> None:
+        """Flat moment vectors (and scratch) for these parameters; keeps moments of known names."""
+        dtype = np.result_type(*grads.values())
+        size = sum(g.size for g in grads.values())
+        m, v = np.zeros(size, dtype), np.zeros(size, dtype)
+        self._layout, start = [], 0
+        for name, g in grads.items():
+            sl = slice(start, start + g.size)
+            if name in self.m:
+                m[sl], v[sl] = self.m[name].ravel(), self.v[name].ravel()
+            self.m[name], self.v[name] = m[sl].reshape(g.shape), v[sl].reshape(g.shape)
+            self._layout.append((name, sl, g.shape))
+            start += g.size
+        self._flat_m, self._flat_v = m, v
+        self._g, self._tmp, self._upd = np.empty_like(m), np.empty_like(m), np.empty_like(m)
 
     def step(self, params: Params, grads: Params) -> None:
         self.t += 1
         # Fold both bias corrections into one step size (as in the paper's
-        # "efficient" form) so each parameter costs a handful of operations.
+        # "efficient" form).
         step_size = self.lr * math.sqrt(1.0 - self.beta2**self.t) / (1.0 - self.beta1**self.t)
         eps_hat = self.eps * math.sqrt(1.0 - self.beta2**self.t)
-        for name, g in grads.items():
-            m = self.m.get(name)
-            if m is None:
-                m = self.m[name] = np.zeros_like(g)
-                self.v[name] = np.zeros_like(g)
-            v = self.v[name]
-            m *= self.beta1
-            m += (1.0 - self.beta1) * g
-            v *= self.beta2
-            v += (1.0 - self.beta2) * (g * g)
-            params[name] -= step_size * m / (np.sqrt(v) + eps_hat)
+        if [(n, s) for n, _, s in self._layout] != [(n, g.shape) for n, g in grads.items()]:
+            self._allocate(grads)
+        g, tmp, upd, m, v = self._g, self._tmp, self._upd, self._flat_m, self._flat_v
+        np.concatenate([grads[name].ravel() for name, _, _ in self._layout], out=g)
+        m *= self.beta1
+        m += np.multiply(g, 1.0 - self.beta1, out=tmp)
+        v *= self.beta2
+        np.multiply(g, g, out=tmp)
+        tmp *= 1.0 - self.beta2
+        v += tmp
+        np.multiply(m, step_size, out=upd)  # the same operations, in the same order, as
+        np.sqrt(v, out=tmp)                 # step_size * m / (sqrt(v) + eps_hat)
+        tmp += eps_hat
+        upd /= tmp
+        for name, sl, shape in self._layout:
+            params[name] -= upd[sl].reshape(shape)
 
 
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}

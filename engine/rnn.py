@@ -19,7 +19,7 @@ class RNNCell:
 
     The layer's trace entry holds ``pre`` (pre-activations), ``xin`` (the input
     contribution ``x_t Wxh + bh``), ``rec`` (the recurrent contribution
-    ``h_{t-1} Whh``) and ``h`` (hidden states), each ``(T, B, H)``.
+    ``h_{t-1} Whh``, equal to ``pre - xin``) and ``h`` (hidden states), each ``(T, B, H)``.
     """
 
     kind = "rnn"
@@ -49,16 +49,42 @@ class RNNCell:
         xin = x @ p["Wxh"]  # (T, B, H)
         if self.bias:
             xin += p["bh"]
+        if self.act.name == "sigmoid":
+            return self._forward_sigmoid(p["Whh"], xin)
         Whh, f = p["Whh"], self.act.f
         pre = np.empty((T, B, H), dtype=xin.dtype)
         rec = np.empty_like(pre)
         h = np.empty_like(pre)
         h_prev = np.zeros((B, H), dtype=xin.dtype)
         for t in range(T):
-            np.matmul(h_prev, Whh, out=rec[t])
+            np.dot(h_prev, Whh, out=rec[t])  # np.dot: the least call overhead for 2-D products
             np.add(xin[t], rec[t], out=pre[t])
             h_prev = f(pre[t], out=h[t])
         return {"pre": pre, "xin": xin, "rec": rec, "h": h}
+
+    @staticmethod
+    def _forward_sigmoid(Whh: np.ndarray, xin: np.ndarray) -> dict[str, np.ndarray]:
+        """The sigmoid recurrence with one ``tanh`` per step instead of a four-call sigmoid.
+
+        With ``g_t = tanh(pre_t / 2)``, ``h_t = sigmoid(pre_t) = (1 + g_t) / 2``, so
+        ``pre_t / 2 = xin_t / 2 + g_{t-1} (Whh / 4) + colsum(Whh) / 4``: the loop
+        carries ``g``; ``pre``, ``h`` and ``rec`` follow for all steps at once.
+        Scaling by 2 is exact, so ``h == sigmoid(pre)`` holds bit for bit, and
+        ``rec`` is ``pre - xin`` exactly; both agree with the plain loop up to rounding.
+        """
+        W4 = 0.25 * Whh
+        half = 0.5 * xin  # becomes pre / 2
+        half[1:] += 0.25 * Whh.sum(axis=0)  # the constant part of h_{t-1} Whh / 2 (h_{-1} = 0)
+        g = np.empty_like(xin)
+        np.tanh(half[0], out=g[0])
+        scratch = np.empty_like(xin[0])
+        for t in range(1, xin.shape[0]):
+            half[t] += np.dot(g[t - 1], W4, out=scratch)
+            np.tanh(half[t], out=g[t])
+        pre = np.multiply(half, 2.0, out=half)
+        h = np.add(g, 1.0, out=g)
+        h *= 0.5
+        return {"pre": pre, "xin": xin, "rec": pre - xin, "h": h}
 
     def backward(self, p: dict[str, np.ndarray], x: np.ndarray, tr: dict[str, np.ndarray],
                  dh_out: np.ndarray, need_dx: bool = True, return_steps: bool = False):
@@ -89,11 +115,12 @@ class RNNCell:
         WhhT = p["Whh"].T
         dh = np.empty_like(h)  # full gradient reaching h_t (from above and from t+1)
         dpre = np.empty_like(h)
-        dh_next = None  # gradient flowing back from step t+1
+        dh[T - 1] = dh_out[T - 1]  # nothing flows back into the last step
         for t in range(T - 1, -1, -1):
-            dh[t] = dh_out[t] if dh_next is None else dh_out[t] + dh_next
             np.multiply(dh[t], dact[t], out=dpre[t])
-            dh_next = dpre[t] @ WhhT
+            if t:  # dh_{t-1} = dpre_t Whh^T (from step t) + what reaches h_{t-1} from above
+                np.dot(dpre[t], WhhT, out=dh[t - 1])
+                dh[t - 1] += dh_out[t - 1]
         H = h.shape[2]
         dpre2 = dpre.reshape(-1, H)  # (T*B, H): a sum over steps and batch is one matrix product
         grads = {

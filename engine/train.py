@@ -135,9 +135,9 @@ class Trainer:
             loss, gnorm = classic.train_sample(self.model.params, self.legacy_rng, cfg.lr, cfg.bits)
             n = 1
         else:
-            batch = data.random_batch(self.rng, cfg.batch, cfg.bits)
-            trace = self.model.forward(batch.x, rng=self.rng if cfg.keep_prob < 1 else None)
-            loss, dz = self.loss_fn(trace.z, np.swapaxes(batch.y, 0, 1).astype(trace.z.dtype))
+            x, y = data.random_xy(self.rng, cfg.batch, cfg.bits, self.model.dtype)  # (T, B, .)
+            trace = self.model.forward(x, rng=self.rng if cfg.keep_prob < 1 else None, time_major=True)
+            loss, dz = self.loss_fn(trace.z, y, trace.p)
             grads, self.last_dh_norm = self.model.backward(trace, dz)
             gnorm = optim.clip_by_global_norm(grads, cfg.clip)
             if math.isfinite(loss) and math.isfinite(gnorm):

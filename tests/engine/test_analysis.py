@@ -273,7 +273,7 @@ def test_explain_step_numbers_recombine_exactly(solved):
     for t in range(8):
         e = explain_step(solved, u.batch, t, 0, trace=u.trace)
         L = e.layers[0]
-        assert_array_equal(L["pre"], L["xin"] + L["rec"])
+        assert_array_equal(L["rec"], L["pre"] - L["xin"])  # the table's columns add up
         assert_array_equal(sigmoid(L["pre"]), L["h"])
         assert_allclose(L["xin"], e.x @ p["L1.Wxh"] + p["L1.bh"], rtol=1e-12)
         assert_allclose(L["rec"], L["h_prev"] @ p["L1.Whh"], rtol=1e-12, atol=1e-15)
