@@ -50,6 +50,30 @@ def _as_uint64(n, bits: int, what: str = "number") -> np.ndarray:
     return arr
 
 
+TABLE_BITS = 16  # widths up to this read bits from a table (1 MB at 16 bits)
+
+
+@functools.cache
+def _bit_table(bits: int) -> np.ndarray:
+    """(2**bits, bits) uint8: row n holds the bits of n, least significant first."""
+    return _shift_bits(np.arange(2**bits, dtype=np.uint64), bits)
+
+
+def _shift_bits(arr: np.ndarray, bits: int) -> np.ndarray:
+    """(..., bits) uint8 bits of ``uint64`` values, least significant first, by shifting."""
+    shifts = np.arange(bits, dtype=np.uint64)
+    return ((arr[..., None] >> shifts) & np.uint64(1)).astype(np.uint8)
+
+
+def _bits(arr: np.ndarray, bits: int) -> np.ndarray:
+    """(..., bits) uint8 bits of ``uint64`` values below ``2**bits``, least significant first.
+
+    Widths up to :data:`TABLE_BITS` read a cached table: one lookup instead of
+    shifting every bit out (the training step's hot path).
+    """
+    return _bit_table(bits)[arr] if bits <= TABLE_BITS else _shift_bits(arr, bits)
+
+
 def int_to_bits(n, bits: int) -> np.ndarray:
     """Bits of ``n`` least significant first.
 
@@ -65,9 +89,7 @@ def int_to_bits(n, bits: int) -> np.ndarray:
     ndarray of uint8, shape (..., bits)
     """
     bits = check_bits(bits)
-    arr = _as_uint64(n, bits)
-    shifts = np.arange(bits, dtype=np.uint64)
-    return ((arr[..., None] >> shifts) & np.uint64(1)).astype(np.uint8)
+    return _bits(_as_uint64(n, bits), bits)
 
 
 def bits_to_int(b) -> np.ndarray:
@@ -139,24 +161,9 @@ def make_batch(a, b, bits: int) -> AdditionBatch:
     return _layout(a, b, s, bits)
 
 
-TABLE_BITS = 16  # widths up to this read bits from a table (1 MB at 16 bits)
-
-
-@functools.cache
-def _bit_table(bits: int) -> np.ndarray:
-    """(2**bits, bits) uint8: row n holds the bits of n, least significant first."""
-    shifts = np.arange(bits, dtype=np.uint64)
-    return ((np.arange(2**bits, dtype=np.uint64)[:, None] >> shifts) & np.uint64(1)).astype(np.uint8)
-
-
 def _layout(a: np.ndarray, b: np.ndarray, s: np.ndarray, bits: int) -> AdditionBatch:
     """Build the batch from checked ``uint64`` operands and their sum (no validation: hot path)."""
-    if bits <= TABLE_BITS:  # one lookup instead of shifting every bit out (training's hot path)
-        abs_bits = _bit_table(bits)[np.stack([a, b, s])]  # (3, B, T)
-    else:
-        shifts = np.arange(bits, dtype=np.uint64)
-        abs_bits = ((np.stack([a, b, s])[..., None] >> shifts) & np.uint64(1)).astype(np.uint8)
-    a_bits, b_bits, s_bits = abs_bits
+    a_bits, b_bits, s_bits = _bits(np.stack([a, b, s]), bits)  # (3, B, T)
     # The sum is a XOR b XOR carries, so the carries are recovered exactly.
     carry_in = a_bits ^ b_bits ^ s_bits
     carry_out = np.zeros_like(carry_in)
@@ -194,12 +201,7 @@ def random_xy(rng: np.random.Generator, batch: int, bits: int,
     needs, without the carries and operands the UI reads (the trainer's hot path).
     """
     a, b = _random_operands(rng, batch, bits)
-    if bits <= TABLE_BITS:
-        abs_bits = _bit_table(bits)[np.stack([a, b, a + b])]  # (3, B, T)
-    else:
-        shifts = np.arange(bits, dtype=np.uint64)
-        abs_bits = ((np.stack([a, b, a + b])[..., None] >> shifts) & np.uint64(1)).astype(np.uint8)
-    tm = abs_bits.transpose(2, 1, 0).astype(dtype)  # (T, B, 3): a, b and sum bits
+    tm = _bits(np.stack([a, b, a + b]), bits).transpose(2, 1, 0).astype(dtype)  # (T, B, 3): a, b and sum bits
     return tm[..., :2], tm[..., 2:]
 
 
