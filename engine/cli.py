@@ -11,11 +11,12 @@ import json
 import sys
 import time
 
-from engine import classic, gradcheck, mlp
+from engine import classic, gradcheck
 from engine.checkpoint import save
 from engine.config import ACTIVATIONS, LOSSES, OPTIMIZERS, PRESETS, Config
 from engine.model import CELLS
 from engine.train import Trainer
+from engine.xor import mlp
 
 # Options of `train` that map one-to-one onto Config fields (dest -> field).
 TRAIN_FIELDS = ("cell", "hidden", "layers", "activation", "bits", "batch", "optimizer", "lr", "loss",

@@ -105,7 +105,7 @@ class RecurrentCheckRow:
 
     ``matrix`` is ``"U"`` (input weights, shape (H, I)) or ``"W"`` (recurrent
     weights, (H, H)); ``(i, j)`` indexes it as the reference does: row ``i`` is
-    the receiving unit, so ``U[i, j] == Wxh[j, i]`` in :class:`engine.rnn.RNNCell`.
+    the receiving unit, so ``U[i, j] == Wxh[j, i]`` in :class:`engine.cells.rnn.RNNCell`.
     """
 
     matrix: str
@@ -173,7 +173,7 @@ def recurrent_layer_check(activation: str = "identity", seed: int = 0, eps: floa
     U[-1e-4, 1e-4) (``default_rng(seed)``) runs two steps over the inputs
     ``[1, 2, 3]`` and ``[2, 3, 4]``; the loss is the sum of the final state.
     Each weight's gradient by backpropagation through time
-    (:meth:`engine.rnn.RNNCell.backward`) is compared with the central
+    (:meth:`engine.cells.rnn.RNNCell.backward`) is compared with the central
     difference ``(L(w + eps) - L(w - eps)) / (2 eps)``.
 
     Parameters
@@ -186,7 +186,7 @@ def recurrent_layer_check(activation: str = "identity", seed: int = 0, eps: floa
         ``1, 2, ...`` and ``2, 3, ...`` when ``n_in`` is not 3
     """
     from engine import activations
-    from engine.rnn import RNNCell
+    from engine.cells.rnn import RNNCell
 
     activations.get(activation)  # a readable error for an unknown name
     if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not 0 < eps <= 1:

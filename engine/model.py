@@ -16,11 +16,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.activations import sigmoid
+from engine.cells.gru import GRUCell
+from engine.cells.lstm import LSTMCell
+from engine.cells.rnn import RNNCell
 from engine.config import Config
-from engine.gru import GRUCell
 from engine.init import weight
-from engine.lstm import LSTMCell
-from engine.rnn import RNNCell
 
 # Cell classes by Config.cell.
 CELLS: dict[str, type] = {"rnn": RNNCell, "lstm": LSTMCell, "gru": GRUCell}

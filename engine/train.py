@@ -15,10 +15,10 @@ import numpy as np
 
 from engine import classic, data, losses, optim
 from engine.activations import sigmoid
+from engine.analysis.states import chunk_size, forward_logits
 from engine.config import Config
 from engine.history import History
 from engine.model import SequenceModel
-from engine.states import chunk_size, forward_logits
 
 READY, TRAINING, FINISHED, DIVERGED = "ready", "training", "finished", "diverged"
 

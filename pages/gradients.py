@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from engine.bptt import SOURCES
+from engine.analysis.bptt import SOURCES
 from engine.config import ACTIVATIONS, CELLS, LOSSES
 from engine.gradcheck import THRESHOLD
 from ui import gradient_figures as F

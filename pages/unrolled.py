@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from engine.explain import explain_step, unroll_sum
+from engine.analysis.explain import explain_step, unroll_sum
 from ui import live, predictions
 from ui import unrolled_figures as F
 from ui import unrolled_state as U

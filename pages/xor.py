@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from engine.mlp import XOR_X, XOR_Y
+from engine.xor.mlp import XOR_X, XOR_Y
 from ui import xor_figures as F
 from ui import xor_state as X
 from ui.figures import state_range

@@ -12,7 +12,7 @@ import numpy as np
 import streamlit as st
 
 from engine import Config, SequenceModel, data
-from engine.bptt import SumGradients, sum_gradients
+from engine.analysis.bptt import SumGradients, sum_gradients
 from engine.gradcheck import GradCheckRow, RecurrentLayerCheck, check_model, recurrent_layer_check
 from ui.state import session
 from ui.sums import default_sum, parse_sum

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.analysis.explain import hard_cases, random_pair, unroll_sum
 from engine.data import operand_limit
-from engine.explain import hard_cases, random_pair, unroll_sum
 from engine.model import SequenceModel
 from ui.figures import state_range
 from ui.sums import fmt_bits

@@ -26,7 +26,7 @@ import streamlit as st
 from threadpoolctl import threadpool_limits
 
 from engine import Config, SequenceModel, Trainer
-from engine.probe import ProbeTracker
+from engine.analysis.probe import ProbeTracker
 from ui import query
 
 # The engine's matrices are tiny, so BLAS threads only add hand-off overhead

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.explain import hard_cases, parse_operand
+from engine.analysis.explain import hard_cases, parse_operand
 
 
 def fmt_bits(n: int, bits: int, group: int | None = 4) -> str:

@@ -1,7 +1,7 @@
 """Figures and tables of the step-through page: arrays in, plotly figures or DataFrames out.
 
-Everything here only lays out numbers the engine computed (``engine.explain``,
-``engine.analysis``, ``engine.generalise``); nothing is learned or measured.
+Everything here only lays out numbers the engine computed (``engine.analysis.explain``,
+``engine.analysis.carry``, ``engine.analysis.generalise``); nothing is learned or measured.
 The current time step is outlined in every view that has one.
 """
 
@@ -148,7 +148,7 @@ def arithmetic_frame(layer: Mapping[str, np.ndarray], cell: str, unit_order: Seq
                      contrib: np.ndarray | None = None, r: np.ndarray | None = None) -> pd.DataFrame:
     """One row per hidden unit: the layer's numbers at this step, in reading order.
 
-    ``layer`` is one entry of ``engine.explain.StepExplanation.layers``. For the
+    ``layer`` is one entry of ``engine.analysis.explain.StepExplanation.layers``. For the
     top layer pass the read-out weights ``Why`` and the contributions ``h·Why``.
     """
     H = len(np.asarray(layer["h"]))

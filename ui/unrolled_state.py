@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 
 from engine import checkpoint
-from engine.analysis import CarryReport, carry_analysis, fingerprint
+from engine.analysis.carry import CarryReport, carry_analysis, fingerprint
+from engine.analysis.explain import hard_cases, random_pair, wrong_sums
+from engine.analysis.generalise import LengthCurve, default_widths, length_generalisation
+from engine.analysis.probe import ProbeTracker
 from engine.data import eval_set
-from engine.explain import hard_cases, random_pair, wrong_sums
-from engine.generalise import LengthCurve, default_widths, length_generalisation
 from engine.model import SequenceModel
-from engine.probe import ProbeTracker
 from ui.state import session, track_probe
 from ui.sums import default_sum, parse_sum
 from ui.widget_state import WidgetState, ss

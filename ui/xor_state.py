@@ -3,7 +3,7 @@
 Every key this page owns starts with ``xor.``. Settings live under
 ``xor.<name>`` and are copied into the widget keys ``xor.<name>.w`` (Streamlit
 forgets a widget's state while its page is not shown). Training is pure and
-deterministic for a given :class:`engine.mlp.XorConfig`, so results are
+deterministic for a given :class:`engine.xor.mlp.XorConfig`, so results are
 cached with ``st.cache_data`` as plain arrays (:class:`XorView`).
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from engine.mlp import ACTIVATIONS, LOSSES, OPTIMIZERS, XOR_X, XorConfig, decision_grid, train_xor
+from engine.xor.mlp import ACTIVATIONS, LOSSES, OPTIMIZERS, XOR_X, XorConfig, decision_grid, train_xor
 from ui.widget_state import WidgetState, ss
 
 P = "xor."
@@ -187,7 +187,7 @@ class XorView:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def train(config: XorConfig) -> XorView:
-    """Train ``config`` (see :func:`engine.mlp.train_xor`) and keep what the page draws."""
+    """Train ``config`` (see :func:`engine.xor.mlp.train_xor`) and keep what the page draws."""
     result = train_xor(config)
     with np.errstate(all="ignore"):
         trace = result.model.forward(XOR_X)

@@ -6,7 +6,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from engine import Config, SequenceModel, Trainer
 from engine.activations import sigmoid
-from engine.analysis import (
+from engine.analysis.carry import (
     carry_analysis,
     carry_correlation,
     correlate,
@@ -14,11 +14,18 @@ from engine.analysis import (
     pca_projection,
     truth_table,
 )
+from engine.analysis.explain import (
+    explain_step,
+    hard_cases,
+    parse_operand,
+    random_pair,
+    unroll_sum,
+    wrong_sums,
+)
+from engine.analysis.generalise import auto_pairs, default_widths, length_generalisation
+from engine.analysis.probe import ProbeTracker, carry_probe, fit_logistic, fit_probe, split_pairs
+from engine.analysis.states import collect_states
 from engine.data import eval_set, make_batch
-from engine.explain import explain_step, hard_cases, parse_operand, random_pair, unroll_sum, wrong_sums
-from engine.generalise import auto_pairs, default_widths, length_generalisation
-from engine.probe import ProbeTracker, carry_probe, fit_logistic, fit_probe, split_pairs
-from engine.states import collect_states
 
 
 @pytest.fixture(scope="module")

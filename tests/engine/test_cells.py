@@ -8,9 +8,9 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from engine import checkpoint, data, gradcheck
+from engine.cells.gru import GRUCell
+from engine.cells.lstm import LSTMCell
 from engine.config import Config, preset
-from engine.gru import GRUCell
-from engine.lstm import LSTMCell
 from engine.model import CELLS, SequenceModel
 from engine.train import Trainer
 

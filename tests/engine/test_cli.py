@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from engine import classic, cli
+from engine.cells.rnn import RNNCell
 from engine.checkpoint import load_with_meta
 from engine.config import preset
-from engine.rnn import RNNCell
 
 ROOT = Path(__file__).resolve().parents[2]
 

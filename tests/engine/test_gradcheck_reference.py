@@ -1,4 +1,4 @@
-"""Reference 004's recurrent-layer gradient check, and BPTT step by step (engine.bptt)."""
+"""Reference 004's recurrent-layer gradient check, and BPTT step by step (engine.analysis.bptt)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from engine import Config, SequenceModel, data, losses
-from engine.bptt import sum_gradients
+from engine.analysis.bptt import sum_gradients
 from engine.gradcheck import REFERENCE_INPUTS, recurrent_layer_check
 
 # --- reference 004's check ----------------------------------------------------------------------

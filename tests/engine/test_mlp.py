@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from engine import mlp
 from engine.gradcheck import THRESHOLD, check_function
-from engine.mlp import MLP, XOR_X, XOR_Y, XorConfig, decision_grid, loss_and_grad, train_xor
+from engine.xor import mlp
+from engine.xor.mlp import MLP, XOR_X, XOR_Y, XorConfig, decision_grid, loss_and_grad, train_xor
 
 TARGETS = XOR_Y[:, 0]
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.analysis.states import forward_probs
 from engine.data import MAX_BITS, check_bits, eval_set
 from engine.model import SequenceModel
-from engine.states import forward_probs
 
 
 @dataclass(frozen=True)

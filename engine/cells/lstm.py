@@ -159,7 +159,7 @@ class LSTMCell:
     def backward(self, p: dict[str, np.ndarray], x: np.ndarray, tr: dict[str, np.ndarray],
                  dh_out: np.ndarray, need_dx: bool = True):
         """Backpropagation through time: ``(dx, grads, dh_norm)`` from the same arguments as
-        :meth:`engine.rnn.RNNCell.backward` (which documents them)."""
+        :meth:`engine.cells.rnn.RNNCell.backward` (which documents them)."""
         dt = p["Wh"].dtype
         gates = feature_major(tr["gates"], dt)  # (T, 4H, B)
         c, tanh_c, h = (feature_major(tr[k], dt) for k in ("c", "tanh_c", "h"))  # (T, H, B)

@@ -16,7 +16,7 @@ PyTorch's ``nn.GRU`` is the same cell with its biases ``b_ih, b_hh`` folded as
 ``b = b_ih + [b_hh_z, b_hh_r, 0]`` and ``bhn = b_hh_n`` (and its blocks ordered
 ``r, z, n``).
 
-Speed: as in :mod:`engine.lstm`, arrays are feature-major ``(T, features, B)``
+Speed: as in :mod:`engine.cells.lstm`, arrays are feature-major ``(T, features, B)``
 inside (the trace holds ``(T, B, H)`` views), each step is one matrix product
 and a dozen in-place element-wise calls, and the arithmetic runs in the
 weights' dtype.
@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.cells.lstm import _TB, feature_major, input_projection
 from engine.init import weight
-from engine.lstm import _TB, feature_major, input_projection
 
 GATES = ("z", "r", "n")  # column blocks of Wx, Wh and b, in order
 _Z, _R, _N = range(3)
@@ -116,7 +116,7 @@ class GRUCell:
     def backward(self, p: dict[str, np.ndarray], x: np.ndarray, tr: dict[str, np.ndarray],
                  dh_out: np.ndarray, need_dx: bool = True):
         """Backpropagation through time: ``(dx, grads, dh_norm)`` from the same arguments as
-        :meth:`engine.rnn.RNNCell.backward` (which documents them)."""
+        :meth:`engine.cells.rnn.RNNCell.backward` (which documents them)."""
         dt = p["Wh"].dtype
         gates = feature_major(tr["gates"], dt)  # (T, 3H, B)
         hn, h = feature_major(tr["hn"], dt), feature_major(tr["h"], dt)  # (T, H, B)

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.analysis.states import forward_probs
 from engine.data import AdditionBatch, bits_to_int, check_bits, make_batch, random_batch
 from engine.model import SequenceModel, Trace
-from engine.states import forward_probs
 
 # --- choosing a sum -----------------------------------------------------------
 

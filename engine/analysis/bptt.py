@@ -4,7 +4,7 @@
 only the *norm* of the gradient reaching each step. To show a student BPTT at
 work, :func:`sum_gradients` also returns the gradients themselves, per layer,
 unit and step, for a vanilla RNN (the cell the tutorials derive by hand), as
-:meth:`engine.rnn.RNNCell.backward` computes them (``return_steps=True``):
+:meth:`engine.cells.rnn.RNNCell.backward` computes them (``return_steps=True``):
 
 - ``dh[t]`` = dLoss/dh_t, the error reaching state ``h_t``: its own step's
   error from above plus what flows back from step ``t + 1``;

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.activations import sigmoid
+from engine.analysis.states import States, collect_states
 from engine.data import AdditionBatch, eval_set
 from engine.model import SequenceModel
-from engine.states import States, collect_states
 
 
 def fit_logistic(X: np.ndarray, y: np.ndarray, l2: float = 1e-4, max_iter: int = 50, tol: float = 1e-9,
@@ -119,7 +119,7 @@ def fit_probe(states: States, target: str = "carry_out", test_frac: float = 0.5,
 
     Parameters
     ----------
-    states : from :func:`engine.states.collect_states`
+    states : from :func:`engine.analysis.states.collect_states`
     target : the truth to read out; "carry_out" (what ``h_t`` must pass on to step t+1)
     test_frac : share of the sums held out for scoring
     max_train, max_test : sub-sample the states to at most this many (deterministic)

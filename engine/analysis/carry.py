@@ -7,8 +7,8 @@ the carry coming into column ``t + 1``). The analyses below therefore line
 ``h_t`` up with ``carry_out[t]`` by default; ``carry_in`` can be asked for too.
 
 Every function returns plain NumPy arrays (or a list of plain rows) for the
-UI to lay out. See also :mod:`engine.probe` (linear read-out of the carry),
-:mod:`engine.explain` (one sum, one step) and :mod:`engine.generalise`.
+UI to lay out. See also :mod:`engine.analysis.probe` (linear read-out of the carry),
+:mod:`engine.analysis.explain` (one sum, one step) and :mod:`engine.analysis.generalise`.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.analysis.probe import Probe, fit_probe
+from engine.analysis.states import States, collect_states
 from engine.data import AdditionBatch, eval_set
 from engine.model import SequenceModel
-from engine.probe import Probe, fit_probe
-from engine.states import States, collect_states
 
 
 def fingerprint(model: SequenceModel) -> str:

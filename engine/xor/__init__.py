@@ -1,0 +1,1 @@
+"""The classic XOR multilayer perceptron (reference 003)."""
