@@ -16,10 +16,10 @@ HERE = Path(__file__).parent
 # The pages in menu order: (file, title, icon, URL path). The first one is the default.
 # A page appears once its file exists.
 PAGES = [
-    ("pages/train.py", "Train", ":material/model_training:", "train"),
-    ("pages/unrolled.py", "Unrolled", ":material/view_week:", "unrolled"),  # step through one sum
-    ("pages/gradients.py", "Gradients", ":material/trending_down:", "gradients"),  # BPTT, gradient check
-    ("pages/xor.py", "XOR", ":material/grid_on:", "xor"),  # the XOR playground
+    ("pages/train/page.py", "Train", ":material/model_training:", "train"),
+    ("pages/unrolled/page.py", "Unrolled", ":material/view_week:", "unrolled"),  # step through one sum
+    ("pages/gradients/page.py", "Gradients", ":material/trending_down:", "gradients"),  # BPTT, gradient check
+    ("pages/xor/page.py", "XOR", ":material/grid_on:", "xor"),  # the XOR playground
 ]
 
 page = st.navigation(

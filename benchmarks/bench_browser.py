@@ -32,7 +32,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "browser")]
 from browser_helpers import launch_chromium, open_app, running_app  # noqa: E402
 
 from engine import Config, Trainer  # noqa: E402
-from ui.query import to_params  # noqa: E402
+from ui.link import to_params  # noqa: E402
 
 CONFIG = Config().replace(steps=1_000_000)
 

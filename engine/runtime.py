@@ -8,7 +8,7 @@ start-up. Both settings only change speed, never results:
   BLAS threads only add hand-off overhead and contend with other sessions.
   ``OPENBLAS_NUM_THREADS`` is read when NumPy loads, so it is set here only
   for programs that call this before importing NumPy (``python -m engine``);
-  the app limits an already loaded BLAS with threadpoolctl (ui/state.py).
+  the app limits an already loaded BLAS with threadpoolctl (ui/session.py).
   A value set by the user wins.
 - glibc malloc: evaluation builds traces of ~16 MB arrays. By default glibc
   hands such blocks back to the kernel when freed and page-faults them in

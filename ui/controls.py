@@ -4,9 +4,9 @@
 default) and returns the Config they describe. Widget values live in
 ``st.session_state`` under ``"{key}.{field}"``; ``initial`` fills the ones
 not set yet (first visit, or coming back from another page), and all of them
-after a :func:`ui.state.reset` from anywhere; otherwise the user's choices
+after a :func:`ui.session.reset` from anywhere; otherwise the user's choices
 persist. Choosing a preset fills every widget from
-:data:`engine.PRESETS`. Ranges come from :data:`ui.query.LIMITS`, the same
+:data:`engine.PRESETS`. Ranges come from :data:`ui.link.LIMITS`, the same
 table the link parser checks.
 """
 
@@ -25,8 +25,9 @@ from engine.config import (
     PRESETS,
     Config,
 )
-from ui import live, state
-from ui.query import FIELDS, LIMITS
+from ui import live
+from ui import session as state
+from ui.link import FIELDS, LIMITS
 
 PRESET_LABELS = {
     "fast": "fast: vanilla RNN, Adam, batches of 64",

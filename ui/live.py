@@ -26,7 +26,7 @@ import time
 
 import streamlit as st
 
-from ui.state import session, state_label, track_probe
+from ui.session import session, state_label, track_probe
 
 TICK_SECONDS = 0.1  # training time per tick at speed 1
 INTERVAL = 0.1  # seconds between live-view reruns while playing

@@ -16,8 +16,8 @@ import numpy as np
 from engine.analysis.explain import hard_cases, random_pair, unroll_sum
 from engine.data import operand_limit
 from engine.model import SequenceModel
-from ui.figures import state_range
 from ui.sums import fmt_bits
+from ui.theme import state_range
 
 EXAMPLES_SEED = 2024
 N_EXAMPLES = 6

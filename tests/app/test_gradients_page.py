@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from engine import Config
-from ui.query import to_params
+from ui.link import to_params
 
-PAGE = "pages/gradients.py"
+PAGE = "pages/gradients/page.py"
 
 
 def chart(at, key: str) -> dict:

@@ -28,7 +28,7 @@ def test_importing_the_app_modules_keeps_blas_single_threaded():
 
 def test_blas_loaded_before_the_app_is_limited_to_one_thread_too():
     # As when Streamlit has imported NumPy before the app's modules.
-    code = ("import numpy, threadpoolctl, ui.state\n"
+    code = ("import numpy, threadpoolctl, ui.session\n"
             "print([i['num_threads'] for i in threadpoolctl.threadpool_info() if i['user_api'] == 'blas'])")
     env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,

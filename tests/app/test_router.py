@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
-UNROLLED = Path(__file__).resolve().parents[2] / "pages" / "unrolled.py"
-
 
 def status(at) -> dict[str, str]:
     return {m.label.split(" (")[0]: m.value for m in at.metric}
@@ -30,11 +24,10 @@ def test_status_stays_on_top_across_reruns(app):
     assert status(at)["State"].endswith("paused")
 
 
-@pytest.mark.skipif(not UNROLLED.exists(), reason="the Unrolled page is not there yet")
 def test_training_goes_on_and_the_status_updates_on_another_page(app):
     at = app.run()
     at.button(key="train.play").click().run()
-    at.switch_page(str(UNROLLED.relative_to(UNROLLED.parents[1]))).run()
+    at.switch_page("pages/unrolled/page.py").run()
     assert not at.exception
     first = at.session_state["lab"].trainer.step
     at.run()

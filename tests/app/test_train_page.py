@@ -13,7 +13,7 @@ import pytest
 
 import engine.model
 from engine import PRESETS, Config, Trainer
-from ui.query import to_params
+from ui.link import to_params
 
 DIVERGING = Config(activation="relu", optimizer="sgd", lr=10.0, layers=2)  # NaN loss within ~5 steps
 

@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 
 from engine import PRESETS, Config, Trainer, checkpoint
-from ui import downloads, figures, predictions, query
+from pages.train import figures
+from ui import downloads, predictions, theme
+from ui import link as query
 from ui.sums import default_sum, fmt_bits, parse_sum
 
 
@@ -67,13 +69,13 @@ def test_bad_value_in_a_classic_link_falls_back_to_the_classic_loops_value():
 
 def test_downsample_keeps_short_series_and_averages_long_ones():
     x = np.arange(1, 11.0)
-    assert all(np.array_equal(a, b) for a, b in zip(figures.downsample(x, x), (x, x), strict=True))
-    sx, sy = figures.downsample(np.arange(1, 100_001.0), np.ones(100_000), max_points=2000)
+    assert all(np.array_equal(a, b) for a, b in zip(theme.downsample(x, x), (x, x), strict=True))
+    sx, sy = theme.downsample(np.arange(1, 100_001.0), np.ones(100_000), max_points=2000)
     assert len(sx) == len(sy) == 2000 and sx[-1] == 100_000 and np.allclose(sy, 1.0)
 
 
 def test_downsample_ignores_non_finite_values_in_a_bucket():
-    _, y = figures.downsample(np.arange(4.0), np.array([1.0, np.nan, 3.0, np.inf]), max_points=2)
+    _, y = theme.downsample(np.arange(4.0), np.array([1.0, np.nan, 3.0, np.inf]), max_points=2)
     assert y.tolist() == [1.0, 3.0]
 
 
@@ -146,7 +148,7 @@ def test_a_typed_sum_is_read_or_refused_with_what_is_allowed():
 
 
 def test_state_colour_range_follows_the_cell_and_activation():
-    assert figures.state_range("tanh") == (-1.0, 1.0)
-    assert figures.state_range("sigmoid") == (0.0, 1.0)
-    assert figures.state_range("relu") is None
-    assert figures.state_range("relu", cell="lstm") == (-1.0, 1.0)
+    assert theme.state_range("tanh") == (-1.0, 1.0)
+    assert theme.state_range("sigmoid") == (0.0, 1.0)
+    assert theme.state_range("relu") is None
+    assert theme.state_range("relu", cell="lstm") == (-1.0, 1.0)

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from engine import Config, SequenceModel, checkpoint
 
-PAGE = "pages/unrolled.py"
+PAGE = "pages/unrolled/page.py"
 
 
 def charts(at):
@@ -167,7 +167,7 @@ def test_an_lstm_shows_its_cell_state_and_gates(app):
 
 
 def test_a_loaded_model_is_shown_instead_of_the_trained_one(page):
-    from ui.unrolled_state import LOADED, read_model_file
+    from pages.unrolled.state import LOADED, read_model_file
 
     model = SequenceModel(Config(hidden=5, bits=6))
     loaded, error = read_model_file(checkpoint.to_bytes(model), "small.npz")
@@ -182,7 +182,7 @@ def test_a_loaded_model_is_shown_instead_of_the_trained_one(page):
 
 
 def test_choosing_the_example_shows_the_solved_8_bit_rnn(page):
-    from ui.unrolled_state import EXAMPLE, EXAMPLE_LABEL
+    from pages.unrolled.state import EXAMPLE, EXAMPLE_LABEL
 
     (radio,) = [r for r in page.radio if r.key == "unrolled.source.w"]
     assert EXAMPLE_LABEL in radio.options
@@ -201,7 +201,7 @@ def _upload_script():
 
     import streamlit as st
 
-    from ui import unrolled_state as U
+    from pages.unrolled import state as U
 
     class Upload(io.BytesIO):
         def __init__(self, data: bytes, name: str, size: int | None = None):
@@ -243,7 +243,7 @@ def test_loading_a_bad_file_shows_why_and_keeps_the_current_model():
 
 
 def test_a_truncated_model_file_is_refused_with_a_message():
-    from ui.unrolled_state import read_model_file
+    from pages.unrolled.state import read_model_file
 
     data = checkpoint.to_bytes(SequenceModel(Config(hidden=3)))
     loaded, error = read_model_file(data[: len(data) // 2], "cut.npz")

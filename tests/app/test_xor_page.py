@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-PAGE = "pages/xor.py"
+PAGE = "pages/xor/page.py"
 
 
 def predictions(at):

@@ -3,12 +3,12 @@
 import streamlit as st
 
 from engine.analysis.explain import explain_step, unroll_sum
+from pages.unrolled import figures as F
+from pages.unrolled import state as U
 from ui import live, predictions
-from ui import unrolled_figures as F
-from ui import unrolled_state as U
-from ui.figures import state_range
 from ui.routing import require_router
 from ui.sums import fmt_bits
+from ui.theme import state_range
 
 require_router()  # before anything is drawn: see ui/routing.py
 

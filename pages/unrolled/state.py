@@ -1,7 +1,7 @@
 """Session state of the step-through page: which model, which sum, which step, cached analyses.
 
 The page looks either at the model being trained (the session's trainer, see
-:mod:`ui.state`), at the solved example in ``assets/models`` or at a model
+:mod:`ui.session`), at the solved example in ``assets/models`` or at a model
 loaded from an ``.npz`` file, kept here under its own key so loading never
 touches the training run. Analyses are memoised
 per session by the weights' fingerprint; while training runs they are
@@ -23,13 +23,13 @@ from engine.analysis.generalise import LengthCurve, default_widths, length_gener
 from engine.analysis.probe import ProbeTracker
 from engine.data import eval_set
 from engine.model import SequenceModel
-from ui.state import session, track_probe
+from ui.session import session, track_probe
 from ui.sums import default_sum, parse_sum
 from ui.widget_state import WidgetState, ss
 
 P = "unrolled."  # prefix of every session key this page owns
 TRAINED, LOADED, EXAMPLE = "trained", "loaded", "example"
-EXAMPLE_PATH = Path(__file__).resolve().parents[1] / "assets" / "models" / "rnn_8bit.npz"
+EXAMPLE_PATH = Path(__file__).resolve().parents[2] / "assets" / "models" / "rnn_8bit.npz"
 EXAMPLE_LABEL = "example: a solved 8-bit RNN"
 MAX_UPLOAD_MB = max(1, checkpoint.MAX_BYTES // (1024 * 1024))
 REPORT_REFRESH_S = 3.0  # while training: recompute the carry analyses at most this often
@@ -316,7 +316,8 @@ def memo_wrong(model: SequenceModel) -> list[tuple[int, int]]:
 def probe_series() -> ProbeTracker:
     """Probe accuracy against training step of the session's trainer (a new series per run).
 
-    The live tick records it on every page (:func:`ui.state.track_probe`); paused, this adds the current step.
+    The live tick records it on every page (:func:`ui.session.track_probe`);
+    paused, this adds the current step.
     """
     lab = session()
     return track_probe(lab, force=not lab.running)

@@ -3,7 +3,7 @@
 Every key this page owns starts with ``grad.``. Settings live under
 ``grad.<name>`` and are copied into the widget keys ``grad.<name>.w``
 (Streamlit forgets a widget's state while its page is not shown). The model
-looked at is the session's trainer's (:mod:`ui.state`), read, never changed.
+looked at is the session's trainer's (:mod:`ui.session`), read, never changed.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import streamlit as st
 from engine import Config, SequenceModel, data
 from engine.analysis.bptt import SumGradients, sum_gradients
 from engine.gradcheck import GradCheckRow, RecurrentLayerCheck, check_model, recurrent_layer_check
-from ui.state import session
+from ui.session import session
 from ui.sums import default_sum, parse_sum
 from ui.widget_state import WidgetState, ss
 

@@ -27,7 +27,7 @@ from threadpoolctl import threadpool_limits
 
 from engine import Config, SequenceModel, Trainer
 from engine.analysis.probe import ProbeTracker
-from ui import query
+from ui import link as query
 
 # The engine's matrices are tiny, so BLAS threads only add hand-off overhead
 # (training in the app ran 7x slower with two). The engine asks for one thread

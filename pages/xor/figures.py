@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from engine.xor.mlp import unit_order
-from ui.figures import FONT, HEIGHT, downsample
+from ui.theme import FONT, HEIGHT, downsample
 
 TARGET_COLORS = {0: "#1f5fbf", 1: "#d9480f"}  # blue for 0, orange for 1 (as the boundary's colours)
 BOUNDARY_SCALE = [[0.0, "#1f5fbf"], [0.5, "#f8f9fa"], [1.0, "#d9480f"]]

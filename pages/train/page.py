@@ -2,7 +2,10 @@
 
 import streamlit as st
 
-from ui import controls, downloads, figures, live, predictions, query, state
+from pages.train import figures
+from ui import controls, downloads, live, predictions, theme
+from ui import link as query
+from ui import session as state
 from ui.routing import require_router
 
 require_router()  # before anything is drawn: see ui/routing.py
@@ -46,7 +49,7 @@ def loss_view():
     tr = state.session().trainer
     train, evals = tr.history.train, tr.history.evals
     st.plotly_chart(figures.loss_figure(train["step"], train["loss"], evals["step"], evals["eval_loss"],
-                                        revision=id(tr)), key="train.loss_chart", config=figures.LIVE_CONFIG)
+                                        revision=id(tr)), key="train.loss_chart", config=theme.LIVE_CONFIG)
 
 
 @live.view(every=4, drive=False)
@@ -55,7 +58,7 @@ def accuracy_view():
     evals = tr.history.evals
     st.plotly_chart(figures.accuracy_figure(evals["step"], evals["exact_acc"], evals["bit_acc"],
                                             revision=id(tr)), key="train.accuracy_chart",
-                    config=figures.LIVE_CONFIG)
+                    config=theme.LIVE_CONFIG)
 
 
 @live.view(every=4, drive=False)
@@ -63,7 +66,7 @@ def grad_view():
     tr = state.session().trainer
     train = tr.history.train
     st.plotly_chart(figures.grad_norm_figure(train["step"], train["grad_norm"], revision=id(tr)),
-                    key="train.grad_chart", config=figures.LIVE_CONFIG)
+                    key="train.grad_chart", config=theme.LIVE_CONFIG)
 
 
 @live.view(every=8, drive=False)

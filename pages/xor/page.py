@@ -3,10 +3,10 @@
 import streamlit as st
 
 from engine.xor.mlp import XOR_X, XOR_Y
-from ui import xor_figures as F
-from ui import xor_state as X
-from ui.figures import state_range
+from pages.xor import figures as F
+from pages.xor import state as X
 from ui.routing import require_router
+from ui.theme import state_range
 
 require_router()  # before anything is drawn: see ui/routing.py
 

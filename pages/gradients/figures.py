@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ui.figures import FONT, HEIGHT
+from ui.theme import FONT, HEIGHT
 
 LAYER_COLORS = ("#1f5fbf", "#d9480f", "#2b8a3e", "#7048e8")
 

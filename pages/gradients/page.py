@@ -5,8 +5,8 @@ import streamlit as st
 from engine.analysis.bptt import SOURCES
 from engine.config import ACTIVATIONS, CELLS, LOSSES
 from engine.gradcheck import THRESHOLD
-from ui import gradient_figures as F
-from ui import gradient_state as G
+from pages.gradients import figures as F
+from pages.gradients import state as G
 from ui import live
 from ui.routing import require_router
 
