@@ -205,10 +205,10 @@ def recurrent_layer_check(activation: str = "identity", seed: int = 0, eps: floa
     x3 = x[:, None, :]  # (T, B=1, I)
 
     def loss_of() -> float:
-        return float(cell.forward(params, x3)["h"][-1].sum())
+        return float(cell.forward(params, x3).h[-1].sum())
 
     tr = cell.forward(params, x3)
-    dh_out = np.zeros_like(tr["h"])
+    dh_out = np.zeros_like(tr.h)
     dh_out[-1] = 1.0  # d(sum of the final state) / d h_T
     _, grads, _, delta_h, delta = cell.backward(params, x3, tr, dh_out, need_dx=False, return_steps=True)
 
@@ -224,6 +224,6 @@ def recurrent_layer_check(activation: str = "identity", seed: int = 0, eps: floa
                 down = loss_of()
                 p[j, i] = old
                 rows.append(RecurrentCheckRow(matrix, i, j, (up - down) / (2 * eps), float(ana[i, j])))
-    return RecurrentLayerCheck(activation, float(eps), int(seed), x, U, W, tr["pre"][:, 0], tr["h"][:, 0],
+    return RecurrentLayerCheck(activation, float(eps), int(seed), x, U, W, tr.pre[:, 0], tr.h[:, 0],
                                delta_h[:, 0], delta[:, 0], tuple(rows))
 

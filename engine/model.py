@@ -19,6 +19,7 @@ from engine.activations import sigmoid
 from engine.cells.gru import GRUCell
 from engine.cells.lstm import LSTMCell
 from engine.cells.rnn import RNNCell
+from engine.cells.trace import LayerTrace
 from engine.config import Config
 from engine.init import weight
 
@@ -35,16 +36,16 @@ class Trace:
     Attributes
     ----------
     x : (T, B, I) inputs
-    layers : one dict per recurrent layer, bottom first. Every dict has
-        ``h`` (T, B, H); a vanilla RNN adds ``pre``, ``xin`` and ``rec``; an LSTM
-        its gates and cell state; a GRU its gates. All (T, B, H).
+    layers : one trace per recurrent layer, bottom first, of the cell's kind
+        (``engine.cells.rnn.RNNTrace``, ``lstm.LSTMTrace`` or ``gru.GRUTrace``), each with
+        ``h`` (T, B, H)
     masks : per layer, the dropout mask (T, B, H) applied to its output, or None
     z : (T, B, O) read-out logits
     p : (T, B, O) output probabilities, ``sigmoid(z)``
     """
 
     x: np.ndarray
-    layers: tuple[dict, ...]
+    layers: tuple[LayerTrace, ...]
     masks: tuple
     z: np.ndarray
     p: np.ndarray
@@ -52,7 +53,7 @@ class Trace:
     @property
     def h(self) -> np.ndarray:
         """(T, B, H) hidden states of the top layer."""
-        return self.layers[-1]["h"]
+        return self.layers[-1].h
 
     def probs(self) -> np.ndarray:
         """(B, T) probability of a 1 at each output bit, batch-major."""
@@ -154,10 +155,10 @@ class SequenceModel:
             tr = cell.forward(self.layer_params(l), inp)
             mask = masks[l] if masks is not None else None
             if mask is None and rng is not None and keep < 1.0:
-                mask = (rng.random(tr["h"].shape) < keep).astype(self.dtype) / keep  # inverted dropout
+                mask = (rng.random(tr.h.shape) < keep).astype(self.dtype) / keep  # inverted dropout
             layers.append(tr)
             used_masks.append(mask)
-            inp = tr["h"] if mask is None else tr["h"] * mask
+            inp = tr.h if mask is None else tr.h * mask
         z = inp @ self.params["Why"]  # (T, B, O)
         if self.config.bias:
             z += self.params["by"]
@@ -172,7 +173,7 @@ class SequenceModel:
         dh_norm : (layers, T) norm of the gradient reaching each layer's ``h_t``
         """
         grads: dict[str, np.ndarray] = {}
-        top = trace.layers[-1]["h"] if trace.masks[-1] is None else trace.layers[-1]["h"] * trace.masks[-1]
+        top = trace.h if trace.masks[-1] is None else trace.h * trace.masks[-1]
         dz2 = dz.reshape(-1, dz.shape[2])  # (T*B, O)
         grads["Why"] = top.reshape(-1, top.shape[2]).T @ dz2
         if self.config.bias:
@@ -183,8 +184,8 @@ class SequenceModel:
             if trace.masks[l] is not None:
                 dh = dh * trace.masks[l]
             x_l = trace.x if l == 0 else (
-                trace.layers[l - 1]["h"] if trace.masks[l - 1] is None
-                else trace.layers[l - 1]["h"] * trace.masks[l - 1])
+                trace.layers[l - 1].h if trace.masks[l - 1] is None
+                else trace.layers[l - 1].h * trace.masks[l - 1])
             dh, g, norms[l] = self.cells[l].backward(self.layer_params(l), x_l, trace.layers[l], dh,
                                                      need_dx=l > 0)
             grads.update({f"L{l + 1}.{k}": v for k, v in g.items()})

@@ -125,4 +125,4 @@ def glance(model: SequenceModel, a: int, b: int, bits: int) -> Glance:
     u = unroll_sum(model, a, b, bits)
     rows = {"a": u.a_bits, "b": u.b_bits, "carry out": u.carry_out, "sum": u.sum_bits, "network": u.pred}
     cfg = model.config
-    return Glance(h=u.layers[-1]["h"], bit_rows=rows, zrange=state_range(cfg.activation, cfg.cell))
+    return Glance(h=u.layers[-1].h, bit_rows=rows, zrange=state_range(cfg.activation, cfg.cell))

@@ -82,7 +82,7 @@ def sum_gradients(model: SequenceModel, batch: AdditionBatch, loss: str = "bce",
         dh_norm = np.zeros((len(model.cells), trace.x.shape[0]))
         dh_out = dz @ model.params["Why"].T  # (T, B, H) into the top layer
         for l in range(len(model.cells) - 1, -1, -1):
-            x_l = trace.x if l == 0 else trace.layers[l - 1]["h"]  # no dropout in this forward pass
+            x_l = trace.x if l == 0 else trace.layers[l - 1].h  # no dropout in this forward pass
             dh_out, _, dh_norm[l], dh, dpre = model.cells[l].backward(
                 model.layer_params(l), x_l, trace.layers[l], dh_out, need_dx=l > 0, return_steps=True)
             dhs.append(dh)

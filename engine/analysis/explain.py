@@ -4,7 +4,7 @@
 per time step, what the stepper page shows (operand bits, true carries,
 hidden states, output probabilities, predicted and true sum bits).
 :func:`explain_step` spells out one step: the input vector, each layer's
-trace entries at that step (for a vanilla RNN the input contribution
+trace at that step (for a vanilla RNN the input contribution
 ``x_t Wxh + bh``, the recurrent contribution ``h_{t-1} Whh``, the
 pre-activation and the activation; for an LSTM or GRU its gates and cell
 state) and the read-out ``h_t . Why + by -> logit -> probability -> bit``.
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.analysis.states import forward_probs
+from engine.cells.trace import LayerTrace
 from engine.data import AdditionBatch, bits_to_int, check_bits, make_batch, random_batch
 from engine.model import SequenceModel, Trace
 
@@ -100,7 +101,8 @@ class Unrolled:
     a_bits, b_bits, carry_in, carry_out, sum_bits : (T,) uint8 truth
     prob : (T,) probability of a 1 at each output bit; pred : (T,) uint8 predicted bits
     wrong : (T,) bool where ``pred`` differs from ``sum_bits``
-    layers : per layer, its trace entries as (H, T) arrays (units x steps)
+    layers : per layer, its trace for this one sum (the cell's trace type,
+        e.g. ``engine.cells.rnn.RNNTrace``) with every array (H, T): units x steps
     predicted, true_sum : the predicted and true sums as ints; correct : all bits right
     batch, trace : the one-sum batch and its forward trace (for :func:`explain_step`)
     """
@@ -136,8 +138,7 @@ def unroll_sum(model: SequenceModel, a: int, b: int, bits: int) -> Unrolled:
     pred = (prob >= 0.5).astype(np.uint8)
     sum_bits = batch.y[0, :, 0].astype(np.uint8)
     wrong = pred != sum_bits
-    layers = tuple({k: np.ascontiguousarray(v[:, 0, :].T) for k, v in entry.items()}
-                   for entry in trace.layers)
+    layers = tuple(entry.map(lambda v: np.ascontiguousarray(v[:, 0, :].T)) for entry in trace.layers)
     return Unrolled(
         a=int(a), b=int(b), bits=batch.bits,
         a_bits=batch.x[0, :, 0].astype(np.uint8), b_bits=batch.x[0, :, 1].astype(np.uint8),
@@ -152,6 +153,26 @@ def unroll_sum(model: SequenceModel, a: int, b: int, bits: int) -> Unrolled:
 
 
 @dataclass(frozen=True)
+class LayerStep:
+    """One layer at one step of one sum.
+
+    Attributes
+    ----------
+    input : (I,) what the layer reads at the step: ``x`` or the layer below's ``h``
+    h_prev : (H,) the layer's state before the step (zero at t = 0)
+    c_prev : (H,) an LSTM's cell state before the step; None for other cells
+    now : the layer's trace at the step (the cell's trace type, every array (H,);
+        a vanilla RNN: ``xin`` = x_t Wxh + bh, ``rec`` = h_{t-1} Whh,
+        ``pre`` = xin + rec, ``h`` = f(pre))
+    """
+
+    input: np.ndarray
+    h_prev: np.ndarray
+    c_prev: np.ndarray | None
+    now: LayerTrace
+
+
+@dataclass(frozen=True)
 class StepExplanation:
     """The arithmetic of one time step of one sum.
 
@@ -160,11 +181,7 @@ class StepExplanation:
     t, index : the step (0 = least significant bit) and the sum's index in the batch
     cell : the model's cell kind ("rnn", "lstm", "gru")
     x : (I,) the input vector (a's bit, b's bit)
-    layers : per layer (bottom first) a dict of (H,) arrays: every entry of the
-        layer's trace at step ``t`` (a vanilla RNN: ``xin`` = x_t Wxh + bh,
-        ``rec`` = h_{t-1} Whh, ``pre`` = xin + rec, ``h`` = f(pre)), plus
-        ``h_prev`` (and ``c_prev`` when the layer has a cell state ``c``) and
-        ``input`` (what the layer reads at step t: ``x`` or the layer below's ``h``)
+    layers : per layer (bottom first) a :class:`LayerStep`
     readout : ``h`` (H,) top state, ``Why`` (H,), ``contrib`` (H,) = h * Why,
         ``by``, ``z`` (logit = sum(contrib) + by), ``p`` = sigmoid(z), ``bit`` = p >= 0.5
     truth : ``a_bit``, ``b_bit``, ``carry_in``, ``carry_out``, ``sum_bit`` when a batch was given, else None
@@ -206,17 +223,17 @@ def explain_step(model: SequenceModel, batch_or_x, t: int, index: int = 0,
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             trace = model.forward(x[index:index + 1])
         col = 0
+    def before(a):  # (T, B, H) -> (H,) at step t - 1, zero before the first step
+        return a[t - 1, col].copy() if t > 0 else np.zeros_like(a[t, col])
+
     layers = []
     below = trace.x[t, col]
     for entry in trace.layers:
-        d = {k: v[t, col].copy() for k, v in entry.items()}
-        for k in ("h", "c"):
-            if k in entry:
-                d[f"{k}_prev"] = entry[k][t - 1, col].copy() if t > 0 else np.zeros_like(entry[k][t, col])
-        d["input"] = below.copy()
-        below = entry["h"][t, col]
-        layers.append(d)
-    h = trace.layers[-1]["h"][t, col].copy()
+        c_prev = before(entry.c) if "c" in entry.names() else None
+        layers.append(LayerStep(input=below.copy(), h_prev=before(entry.h), c_prev=c_prev,
+                                now=entry.map(lambda v: v[t, col].copy())))
+        below = entry.h[t, col]
+    h = trace.h[t, col].copy()
     Why = model.params["Why"][:, 0].copy()
     by = float(model.params["by"][0]) if "by" in model.params else 0.0
     contrib = h * Why

@@ -110,17 +110,17 @@ def forward_probs(model: SequenceModel, x: np.ndarray, chunk: int | None = None)
 def forward_key(model: SequenceModel, x: np.ndarray, layer: int = -1, key: str = "h"):
     """Run ``model`` on ``x`` (B, T, I) in chunks; return ``(state (T, B, H), prob (T, B))``.
 
-    ``state`` is entry ``key`` of layer ``layer``'s trace. Overflow in a
+    ``state`` is field ``key`` of layer ``layer``'s trace. Overflow in a
     diverged model gives NaN values, never an exception.
     """
     layer = resolve_layer(model, layer)
 
     def pick(tr):
         entry = tr.layers[layer]
-        if key not in entry:
+        if key not in entry.names():
             raise ValueError(f"layer {layer} of this {model.config.cell} model has no {key!r}; "
-                             f"it has {', '.join(sorted(entry))}")
-        return entry[key], tr.p[..., 0]
+                             f"it has {', '.join(sorted(entry.names()))}")
+        return getattr(entry, key), tr.p[..., 0]
 
     return forward_chunks(model, x, pick)
 
@@ -151,7 +151,7 @@ def collect_states(model: SequenceModel, batch: AdditionBatch, layer: int = -1, 
     model : the network to look into (not changed)
     batch : the sums, e.g. ``engine.data.eval_set(bits)``
     layer : 0-based layer, negative from the top (default: the top layer)
-    key : entry of the layer's trace to collect (``"h"``; ``"c"`` for an LSTM's cell state)
+    key : field of the layer's trace to collect (``"h"``; ``"c"`` for an LSTM's cell state)
     max_pairs : keep at most this many sums (default: enough for a ~32 MB state matrix)
     seed : picks the sub-sample
 

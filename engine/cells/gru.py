@@ -24,24 +24,44 @@ weights' dtype.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from engine.cells.lstm import _TB, feature_major, input_projection
+from engine.cells.trace import LayerTrace
 from engine.init import weight
 
 GATES = ("z", "r", "n")  # column blocks of Wx, Wh and b, in order
 _Z, _R, _N = range(3)
 
 
-class GRUCell:
-    """One GRU layer.
+@dataclass(frozen=True)
+class GRUTrace(LayerTrace):
+    """One GRU layer's forward pass, every step stacked.
 
-    The layer's trace entry holds, each ``(T, B, H)``: the gates ``z`` and
-    ``r``, the candidate ``n``, ``hn`` (the recurrent part of the candidate's
-    pre-activation before the reset gate, ``h_{t-1} Whn + bhn``) and the hidden
-    state ``h``; plus ``gates`` ``(T, B, 3H)``, the blocks in :data:`GATES`
-    order. They are views of feature-major buffers; copy them before writing.
+    The arrays are views of feature-major buffers; copy them before writing.
+
+    Attributes
+    ----------
+    h : (T, B, H) hidden states ``(1 - z) * n + z * h_{t-1}``
+    z, r : (T, B, H) the update and reset gates
+    n : (T, B, H) the candidate
+    hn : (T, B, H) the recurrent part of the candidate's pre-activation before the
+        reset gate, ``h_{t-1} Whn + bhn``
+    gates : (T, B, 3H) the blocks side by side, in :data:`GATES` order
     """
+
+    h: np.ndarray
+    z: np.ndarray
+    r: np.ndarray
+    n: np.ndarray
+    hn: np.ndarray
+    gates: np.ndarray
+
+
+class GRUCell:
+    """One GRU layer; its forward returns a :class:`GRUTrace`."""
 
     kind = "gru"
 
@@ -70,8 +90,8 @@ class GRUCell:
             p["bhn"] = np.zeros(H)
         return p
 
-    def forward(self, p: dict[str, np.ndarray], x: np.ndarray) -> dict[str, np.ndarray]:
-        """Run the layer over ``x`` ``(T, B, I)``; returns its trace entry."""
+    def forward(self, p: dict[str, np.ndarray], x: np.ndarray) -> GRUTrace:
+        """Run the layer over ``x`` ``(T, B, I)``; returns its trace."""
         T, B, I = x.shape
         H = self.n_hidden
         dt = p["Wh"].dtype
@@ -108,18 +128,16 @@ class GRUCell:
             else:
                 np.multiply(z, n, out=tmp)
                 np.subtract(n, tmp, out=h[t])
-        return {
-            "z": Z.transpose(_TB), "r": R.transpose(_TB), "n": N.transpose(_TB),
-            "hn": hn.transpose(_TB), "h": h.transpose(_TB), "gates": gates.transpose(_TB),
-        }
+        return GRUTrace(h=h.transpose(_TB), z=Z.transpose(_TB), r=R.transpose(_TB), n=N.transpose(_TB),
+                        hn=hn.transpose(_TB), gates=gates.transpose(_TB))
 
-    def backward(self, p: dict[str, np.ndarray], x: np.ndarray, tr: dict[str, np.ndarray],
+    def backward(self, p: dict[str, np.ndarray], x: np.ndarray, tr: GRUTrace,
                  dh_out: np.ndarray, need_dx: bool = True):
         """Backpropagation through time: ``(dx, grads, dh_norm)`` from the same arguments as
         :meth:`engine.cells.rnn.RNNCell.backward` (which documents them)."""
         dt = p["Wh"].dtype
-        gates = feature_major(tr["gates"], dt)  # (T, 3H, B)
-        hn, h = feature_major(tr["hn"], dt), feature_major(tr["h"], dt)  # (T, H, B)
+        gates = feature_major(tr.gates, dt)  # (T, 3H, B)
+        hn, h = feature_major(tr.hn, dt), feature_major(tr.h, dt)  # (T, H, B)
         dh_out = feature_major(dh_out, dt)
         T, H, B = h.shape
         blocks = gates.reshape(T, 3, H, B)

@@ -40,8 +40,11 @@ more than arithmetic):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from engine.cells.trace import LayerTrace
 from engine.init import weight
 
 GATES = ("o", "i", "f", "g")  # column blocks of Wx, Wh and b, in order
@@ -75,15 +78,35 @@ def input_projection(x: np.ndarray, Wx: np.ndarray, b: np.ndarray | None, scale:
     return np.matmul(Wa, xa)
 
 
-class LSTMCell:
-    """One LSTM layer.
+@dataclass(frozen=True)
+class LSTMTrace(LayerTrace):
+    """One LSTM layer's forward pass, every step stacked.
 
-    The layer's trace entry holds, each ``(T, B, H)``: the gates ``i``, ``f``,
-    ``o``, the candidate ``g``, the cell state ``c``, its ``tanh_c`` and the
-    hidden state ``h``; plus ``gates`` ``(T, B, 4H)``, all four blocks in
-    :data:`GATES` order. They are views of feature-major buffers (see the
-    module notes); copy them before writing to them.
+    The arrays are views of feature-major buffers (see the module notes); copy
+    them before writing to them.
+
+    Attributes
+    ----------
+    h : (T, B, H) hidden states ``o * tanh(c)``
+    i, f, o : (T, B, H) the input, forget and output gates
+    g : (T, B, H) the candidate
+    c : (T, B, H) the cell state ``f * c_{t-1} + i * g``
+    tanh_c : (T, B, H) ``tanh(c)``
+    gates : (T, B, 4H) the four blocks side by side, in :data:`GATES` order
     """
+
+    h: np.ndarray
+    i: np.ndarray
+    f: np.ndarray
+    g: np.ndarray
+    o: np.ndarray
+    c: np.ndarray
+    tanh_c: np.ndarray
+    gates: np.ndarray
+
+
+class LSTMCell:
+    """One LSTM layer; its forward returns an :class:`LSTMTrace`."""
 
     kind = "lstm"
 
@@ -113,8 +136,8 @@ class LSTMCell:
             p["b"][_F * H:(_F + 1) * H] = self.forget_bias
         return p
 
-    def forward(self, p: dict[str, np.ndarray], x: np.ndarray) -> dict[str, np.ndarray]:
-        """Run the layer over ``x`` ``(T, B, I)``; returns its trace entry."""
+    def forward(self, p: dict[str, np.ndarray], x: np.ndarray) -> LSTMTrace:
+        """Run the layer over ``x`` ``(T, B, I)``; returns its trace."""
         T, B, _ = x.shape
         H = self.n_hidden
         dt = p["Wh"].dtype
@@ -149,20 +172,18 @@ class LSTMCell:
                 ct += ig
             np.tanh(ct, out=tc)
             np.multiply(o, tc, out=h[t])
-        return {
-            "o": blocks[:, _O].transpose(_TB), "i": blocks[:, _I].transpose(_TB),
-            "f": blocks[:, _F].transpose(_TB), "g": blocks[:, _G].transpose(_TB),
-            "c": c.transpose(_TB), "tanh_c": tanh_c.transpose(_TB), "h": h.transpose(_TB),
-            "gates": gates.transpose(_TB),
-        }
+        return LSTMTrace(
+            h=h.transpose(_TB), i=blocks[:, _I].transpose(_TB), f=blocks[:, _F].transpose(_TB),
+            g=blocks[:, _G].transpose(_TB), o=blocks[:, _O].transpose(_TB), c=c.transpose(_TB),
+            tanh_c=tanh_c.transpose(_TB), gates=gates.transpose(_TB))
 
-    def backward(self, p: dict[str, np.ndarray], x: np.ndarray, tr: dict[str, np.ndarray],
+    def backward(self, p: dict[str, np.ndarray], x: np.ndarray, tr: LSTMTrace,
                  dh_out: np.ndarray, need_dx: bool = True):
         """Backpropagation through time: ``(dx, grads, dh_norm)`` from the same arguments as
         :meth:`engine.cells.rnn.RNNCell.backward` (which documents them)."""
         dt = p["Wh"].dtype
-        gates = feature_major(tr["gates"], dt)  # (T, 4H, B)
-        c, tanh_c, h = (feature_major(tr[k], dt) for k in ("c", "tanh_c", "h"))  # (T, H, B)
+        gates = feature_major(tr.gates, dt)  # (T, 4H, B)
+        c, tanh_c, h = (feature_major(a, dt) for a in (tr.c, tr.tanh_c, tr.h))  # (T, H, B)
         dh_out = feature_major(dh_out, dt)
         T, H, B = h.shape
         blocks = gates.reshape(T, 4, H, B)

@@ -8,19 +8,35 @@ whatever the batch size.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from engine import activations
+from engine.cells.trace import LayerTrace
 from engine.init import weight
 
 
-class RNNCell:
-    """One vanilla RNN layer with a chosen hidden activation.
+@dataclass(frozen=True)
+class RNNTrace(LayerTrace):
+    """One vanilla RNN layer's forward pass, every step stacked.
 
-    The layer's trace entry holds ``pre`` (pre-activations), ``xin`` (the input
-    contribution ``x_t Wxh + bh``), ``rec`` (the recurrent contribution
-    ``h_{t-1} Whh``, equal to ``pre - xin``) and ``h`` (hidden states), each ``(T, B, H)``.
+    Attributes
+    ----------
+    h : (T, B, H) hidden states ``f(pre)``
+    pre : (T, B, H) pre-activations ``xin + rec``
+    xin : (T, B, H) the input contribution ``x_t Wxh + bh``
+    rec : (T, B, H) the recurrent contribution ``h_{t-1} Whh`` (equal to ``pre - xin``)
     """
+
+    h: np.ndarray
+    pre: np.ndarray
+    xin: np.ndarray
+    rec: np.ndarray
+
+
+class RNNCell:
+    """One vanilla RNN layer with a chosen hidden activation; its forward returns an :class:`RNNTrace`."""
 
     kind = "rnn"
 
@@ -42,16 +58,30 @@ class RNNCell:
             p["bh"] = np.zeros(H)
         return p
 
-    def forward(self, p: dict[str, np.ndarray], x: np.ndarray) -> dict[str, np.ndarray]:
-        """Run the layer over ``x`` ``(T, B, I)``; returns its trace entry."""
-        T, B, _ = x.shape
-        H = self.n_hidden
+    def forward(self, p: dict[str, np.ndarray], x: np.ndarray) -> RNNTrace:
+        """Run the layer over ``x`` ``(T, B, I)``; returns its trace."""
+        xin = self._input_part(p, x)
+        if self.act.name == "sigmoid":
+            return self._forward_sigmoid(p["Whh"], xin)
+        return self._steps(p["Whh"], xin)
+
+    def forward_per_step(self, p: dict[str, np.ndarray], x: np.ndarray) -> RNNTrace:
+        """The plain recurrence ``h_t = f(x_t Wxh + h_{t-1} Whh + bh)``, one step at a time.
+
+        The reference: :meth:`forward` runs it for every activation but the
+        sigmoid, which has a faster form, and the tests compare that form against it.
+        """
+        return self._steps(p["Whh"], self._input_part(p, x))
+
+    def _input_part(self, p: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
         xin = x @ p["Wxh"]  # (T, B, H)
         if self.bias:
             xin += p["bh"]
-        if self.act.name == "sigmoid":
-            return self._forward_sigmoid(p["Whh"], xin)
-        Whh, f = p["Whh"], self.act.f
+        return xin
+
+    def _steps(self, Whh: np.ndarray, xin: np.ndarray) -> RNNTrace:
+        T, B, H = xin.shape
+        f = self.act.f
         pre = np.empty((T, B, H), dtype=xin.dtype)
         rec = np.empty_like(pre)
         h = np.empty_like(pre)
@@ -60,10 +90,10 @@ class RNNCell:
             np.dot(h_prev, Whh, out=rec[t])  # np.dot: the least call overhead for 2-D products
             np.add(xin[t], rec[t], out=pre[t])
             h_prev = f(pre[t], out=h[t])
-        return {"pre": pre, "xin": xin, "rec": rec, "h": h}
+        return RNNTrace(h=h, pre=pre, xin=xin, rec=rec)
 
     @staticmethod
-    def _forward_sigmoid(Whh: np.ndarray, xin: np.ndarray) -> dict[str, np.ndarray]:
+    def _forward_sigmoid(Whh: np.ndarray, xin: np.ndarray) -> RNNTrace:
         """The sigmoid recurrence with one ``tanh`` per step instead of a four-call sigmoid.
 
         With ``g_t = tanh(pre_t / 2)``, ``h_t = sigmoid(pre_t) = (1 + g_t) / 2``, so
@@ -84,9 +114,9 @@ class RNNCell:
         pre = np.multiply(half, 2.0, out=half)
         h = np.add(g, 1.0, out=g)
         h *= 0.5
-        return {"pre": pre, "xin": xin, "rec": pre - xin, "h": h}
+        return RNNTrace(h=h, pre=pre, xin=xin, rec=pre - xin)
 
-    def backward(self, p: dict[str, np.ndarray], x: np.ndarray, tr: dict[str, np.ndarray],
+    def backward(self, p: dict[str, np.ndarray], x: np.ndarray, tr: RNNTrace,
                  dh_out: np.ndarray, need_dx: bool = True, return_steps: bool = False):
         """Backpropagation through time.
 
@@ -94,7 +124,7 @@ class RNNCell:
         ----------
         p : this layer's parameters
         x : (T, B, I) the layer's input
-        tr : the layer's trace entry from :meth:`forward`
+        tr : the layer's trace from :meth:`forward`
         dh_out : (T, B, H) gradient of the loss w.r.t. each ``h_t`` from above
             (read-out or next layer), not yet including the recurrence
         need_dx : whether to compute ``dx`` (the bottom layer does not need it)
@@ -109,7 +139,7 @@ class RNNCell:
             reaching each ``h_t`` (from above and from step t + 1) and each
             pre-activation (``dh * f'(pre)``, the "delta")
         """
-        pre, h = tr["pre"], tr["h"]
+        pre, h = tr.pre, tr.h
         T = h.shape[0]
         dact = self.act.df(pre, h)  # (T, B, H), all steps at once
         WhhT = p["Whh"].T

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from engine.analysis.explain import LayerStep
+
 FONT = 14
 HIGHLIGHT = "#e03131"
 CARRY_COLORS = {0: "#4c6ef5", 1: "#f08c00"}  # no carry / carry, in every carry view
@@ -21,7 +23,7 @@ BIT_SCALE = [  # grid cells: 0, 1, a wrong 0, a wrong 1
     [0.5, "#ffc9c9"], [0.749, "#ffc9c9"], [0.75, "#c92a2a"], [1.0, "#c92a2a"],
 ]
 
-# What each trace entry is, per cell kind, in reading order (entries not listed are shown after).
+# What each trace field is, per cell kind, in reading order (fields not listed are shown after).
 ENTRY_LABELS = {
     "rnn": [("h_prev", "h(t−1)"), ("xin", "x·Wxh + bh"), ("rec", "h(t−1)·Whh"), ("pre", "pre = sum"),
             ("h", "h(t) = f(pre)")],
@@ -31,11 +33,11 @@ ENTRY_LABELS = {
     "gru": [("h_prev", "h(t−1)"), ("z", "update gate z"), ("r", "reset gate r"), ("n", "candidate n"),
             ("h", "h = (1−z)·n + z·h(t−1)")],
 }
-HIDDEN_EXTRAS = {  # extra (units x steps) maps a gated cell has, label -> trace key ("gate" labels are 0..1)
+HIDDEN_EXTRAS = {  # extra (units x steps) maps a gated cell has, label -> trace field (gates are 0..1)
     "lstm": [("cell state c", "c"), ("input gate i", "i"), ("forget gate f", "f"), ("output gate o", "o")],
     "gru": [("update gate z", "z"), ("reset gate r", "r")],
 }
-SKIP_ENTRIES = {"input", "gates", "tanh_c", "hn"}  # internal or repeated entries left out of the table
+SKIP_ENTRIES = {"gates", "tanh_c", "hn"}  # internal or repeated trace fields left out of the table
 
 
 def unit_label(u: int, marked: Sequence[int] = ()) -> str:
@@ -143,7 +145,7 @@ def unrolled_figure(a_bits, b_bits, carry_in, hidden: np.ndarray, prob, pred, su
     return go.Figure(traces, layout)
 
 
-def arithmetic_frame(layer: Mapping[str, np.ndarray], cell: str, unit_order: Sequence[int],
+def arithmetic_frame(layer: LayerStep, cell: str, unit_order: Sequence[int],
                      marked: Sequence[int] = (), Why: np.ndarray | None = None,
                      contrib: np.ndarray | None = None, r: np.ndarray | None = None) -> pd.DataFrame:
     """One row per hidden unit: the layer's numbers at this step, in reading order.
@@ -151,17 +153,18 @@ def arithmetic_frame(layer: Mapping[str, np.ndarray], cell: str, unit_order: Seq
     ``layer`` is one entry of ``engine.analysis.explain.StepExplanation.layers``. For the
     top layer pass the read-out weights ``Why`` and the contributions ``h·Why``.
     """
-    H = len(np.asarray(layer["h"]))
+    values = {"h_prev": layer.h_prev, "c_prev": layer.c_prev}
+    values.update({k: getattr(layer.now, k) for k in layer.now.names()})
     known = ENTRY_LABELS.get(cell, [])
-    cols = [(k, lbl) for k, lbl in known if k in layer]
+    cols = [(k, lbl) for k, lbl in known if values.get(k) is not None]
     seen = {k for k, _ in cols} | SKIP_ENTRIES
-    cols += [(k, k) for k, v in layer.items() if k not in seen and np.shape(v) == (H,)]
+    cols += [(k, k) for k in layer.now.names() if k not in seen]  # a field without a label yet
     order = [int(u) for u in unit_order]
     data = {"unit": [unit_label(u, marked) for u in order]}
     if r is not None:
         data["carry r"] = np.asarray(r)[order]
     for k, lbl in cols:
-        data[lbl] = np.asarray(layer[k])[order]
+        data[lbl] = np.asarray(values[k])[order]
     if Why is not None:
         data["Why"] = np.asarray(Why)[order]
     if contrib is not None:

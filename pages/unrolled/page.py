@@ -114,8 +114,8 @@ def unrolled_view():
     st.caption(f"Model {about}. Step **{t}** of {T - 1}: bit {t} (worth 2^{t}); "
                "the red outline follows the step in every view.")
     L, cfg = u.layers[layer], model.config
-    extras = {label: L[key] for label, key in F.HIDDEN_EXTRAS.get(model.config.cell, []) if key in L}
-    fig = F.unrolled_figure(u.a_bits, u.b_bits, u.carry_in, L["h"], u.prob, u.pred, u.sum_bits, u.carry_out,
+    extras = {label: getattr(L, key) for label, key in F.HIDDEN_EXTRAS.get(model.config.cell, [])}
+    fig = F.unrolled_figure(u.a_bits, u.b_bits, u.carry_in, L.h, u.prob, u.pred, u.sum_bits, u.carry_out,
                             u.wrong, step=t, unit_order=order, marked=marked,
                             zrange=state_range(cfg.activation, cfg.cell), extras=extras,
                             revision=f"unrolled-{bits}")
@@ -124,7 +124,7 @@ def unrolled_view():
     e = explain_step(model, u.batch, t, 0, trace=u.trace)
     st.markdown(f"#### The arithmetic of step {t}")
     top = layer == model.config.layers - 1
-    x = e.layers[layer]["input"]
+    x = e.layers[layer].input
     what = ("the input vector x = [a bit, b bit] = "
             f"[{x[0]:.0f}, {x[1]:.0f}]" if layer == 0 else f"layer {layer}'s state h")
     st.markdown(f"Layer {layer + 1} reads {what}"
@@ -180,7 +180,7 @@ def carry_view():
         st.caption("The shaded row is the current step's combination. The sum bit is a XOR b XOR carry in; "
                    "the carry out is 1 when at least two of them are 1.")
     with right:
-        path = rep.projection.project(u.layers[layer]["h"].T) if u is not None else None
+        path = rep.projection.project(u.layers[layer].h.T) if u is not None else None
         st.plotly_chart(F.pca_figure(rep.projection.points, rep.projection.carry, rep.projection.explained,
                                      path=path, step=t), key=K + "pca_chart")
         st.caption("Each dot is the hidden state after one step of one sum. Two clouds, one per carry "

@@ -279,18 +279,18 @@ def test_explain_step_numbers_recombine_exactly(solved):
     p = solved.params
     for t in range(8):
         e = explain_step(solved, u.batch, t, 0, trace=u.trace)
-        L = e.layers[0]
-        assert_array_equal(L["rec"], L["pre"] - L["xin"])  # the table's columns add up
-        assert_array_equal(sigmoid(L["pre"]), L["h"])
-        assert_allclose(L["xin"], e.x @ p["L1.Wxh"] + p["L1.bh"], rtol=1e-12)
-        assert_allclose(L["rec"], L["h_prev"] @ p["L1.Whh"], rtol=1e-12, atol=1e-15)
+        L = e.layers[0].now
+        assert_array_equal(L.rec, L.pre - L.xin)  # the table's columns add up
+        assert_array_equal(sigmoid(L.pre), L.h)
+        assert_allclose(L.xin, e.x @ p["L1.Wxh"] + p["L1.bh"], rtol=1e-12)
+        assert_allclose(L.rec, e.layers[0].h_prev @ p["L1.Whh"], rtol=1e-12, atol=1e-15)
         r = e.readout
         assert_allclose(r["z"], r["contrib"].sum() + r["by"], rtol=1e-12)
         assert_allclose(r["p"], sigmoid(np.float64(r["z"])), rtol=1e-12)
         assert r["p"] == u.trace.p[t, 0, 0]
         assert r["bit"] == u.pred[t]
         assert e.truth["carry_in"] == u.carry_in[t]
-    assert_array_equal(explain_step(solved, u.batch, 0).layers[0]["h_prev"], 0.0)
+    assert_array_equal(explain_step(solved, u.batch, 0).layers[0].h_prev, 0.0)
 
 
 def test_explain_step_runs_only_the_chosen_sum_when_no_trace_is_given(solved):
@@ -310,8 +310,8 @@ def test_explain_step_feeds_each_layer_the_one_below():
     batch = make_batch([6], [7], 4)
     e = explain_step(m, batch, 2)
     assert len(e.layers) == 2
-    assert_array_equal(e.layers[1]["input"], e.layers[0]["h"])
-    assert_array_equal(e.layers[0]["input"], e.x)
+    assert_array_equal(e.layers[1].input, e.layers[0].now.h)
+    assert_array_equal(e.layers[0].input, e.x)
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
@@ -320,24 +320,25 @@ def test_explain_step_and_analyses_work_for_gated_cells(cell):
     batch = make_batch([11, 100], [20, 3], 8)
     tr = m.forward(batch.x)
     e = explain_step(m, batch, 3, index=1, trace=tr)
-    L = e.layers[0]
-    assert set(tr.layers[0]) <= set(L)
-    for k, v in tr.layers[0].items():
-        assert_array_equal(L[k], v[3, 1])
-    assert_array_equal(L["h_prev"], tr.layers[0]["h"][2, 1])
+    step, L = e.layers[0], e.layers[0].now
+    assert type(L) is type(tr.layers[0])
+    for k in L.names():
+        assert_array_equal(getattr(L, k), getattr(tr.layers[0], k)[3, 1], err_msg=k)
+    assert_array_equal(step.h_prev, tr.layers[0].h[2, 1])
     assert e.readout["p"] == tr.p[3, 1, 0]
     if cell == "lstm":  # the numbers shown recombine into the next state
-        assert_array_equal(L["c_prev"], tr.layers[0]["c"][2, 1])
-        assert_allclose(L["c"], L["f"] * L["c_prev"] + L["i"] * L["g"], rtol=1e-12)
-        assert_allclose(L["h"], L["o"] * np.tanh(L["c"]), rtol=1e-12)
+        assert_array_equal(step.c_prev, tr.layers[0].c[2, 1])
+        assert_allclose(L.c, L.f * step.c_prev + L.i * L.g, rtol=1e-12)
+        assert_allclose(L.h, L.o * np.tanh(L.c), rtol=1e-12)
     else:
-        assert_allclose(L["h"], (1 - L["z"]) * L["n"] + L["z"] * L["h_prev"], rtol=1e-12, atol=1e-15)
+        assert step.c_prev is None
+        assert_allclose(L.h, (1 - L.z) * L.n + L.z * step.h_prev, rtol=1e-12, atol=1e-15)
     alone = explain_step(m, batch, 3, index=1)  # runs only that sum
     assert_allclose(alone.readout["p"], e.readout["p"], rtol=1e-12)
     rep = carry_analysis(m, eval_set(6))
     assert rep.correlation.r.shape == (6,) and len(rep.truth) == 8
     u = unroll_sum(m, 5, 6, 16)
-    assert u.layers[0]["h"].shape == (6, 16)
+    assert u.layers[0].h.shape == (6, 16)
 
 
 def test_unroll_sum_lines_up_the_columns(solved):
@@ -345,7 +346,7 @@ def test_unroll_sum_lines_up_the_columns(solved):
     assert_array_equal(u.carry_in, [0, 1, 1, 1, 1, 1, 1, 1])
     assert_array_equal(u.carry_out, [1, 1, 1, 1, 1, 1, 1, 0])
     assert_array_equal(u.sum_bits, [0, 0, 0, 0, 0, 0, 0, 1])
-    assert u.layers[0]["h"].shape == (16, 8)
+    assert u.layers[0].h.shape == (16, 8)
     assert u.correct and u.predicted == u.true_sum == 128
     assert_array_equal(u.wrong, u.pred != u.sum_bits)
 

@@ -102,7 +102,7 @@ def test_lstm_computes_the_documented_cell(bias):
     p = random_params(cell, rng)
     x = rng.normal(size=(6, 4, 3))
     want = reference_lstm(p, x, forget_offset=0.0 if bias else 0.7)
-    assert_allclose(cell.forward(p, x)["h"], want, rtol=1e-12, atol=1e-14)
+    assert_allclose(cell.forward(p, x).h, want, rtol=1e-12, atol=1e-14)
 
 
 @pytest.mark.parametrize("bias", [True, False])
@@ -111,7 +111,7 @@ def test_gru_computes_the_documented_cell(bias):
     cell = GRUCell(3, 5, bias=bias)
     p = random_params(cell, rng)
     x = rng.normal(size=(6, 4, 3))
-    assert_allclose(cell.forward(p, x)["h"], reference_gru(p, x), rtol=1e-12, atol=1e-14)
+    assert_allclose(cell.forward(p, x).h, reference_gru(p, x), rtol=1e-12, atol=1e-14)
 
 
 def test_lstm_forget_bias_initialises_only_the_forget_block():
@@ -147,15 +147,15 @@ def test_lstm_trace_holds_gates_and_cell_state(layers):
     T, B, H = 6, 5, 7
     for layer in tr.layers:
         for k in ("i", "f", "o", "g", "c", "tanh_c", "h"):
-            assert layer[k].shape == (T, B, H), k
-        assert layer["gates"].shape == (T, B, 4 * H)
+            assert getattr(layer, k).shape == (T, B, H), k
+        assert layer.gates.shape == (T, B, 4 * H)
         for k in ("i", "f", "o"):
-            assert ((layer[k] >= 0) & (layer[k] <= 1)).all(), f"gate {k} outside [0, 1]"
-        assert (np.abs(layer["g"]) <= 1).all()
-        c_prev = np.concatenate([np.zeros((1, B, H)), layer["c"][:-1]])
-        assert_allclose(layer["c"], layer["f"] * c_prev + layer["i"] * layer["g"], rtol=1e-12)
-        assert_allclose(layer["h"], layer["o"] * np.tanh(layer["c"]), rtol=1e-12)
-        assert_allclose(layer["gates"][..., 2 * H:3 * H], layer["f"])
+            assert ((getattr(layer, k) >= 0) & (getattr(layer, k) <= 1)).all(), f"gate {k} outside [0, 1]"
+        assert (np.abs(layer.g) <= 1).all()
+        c_prev = np.concatenate([np.zeros((1, B, H)), layer.c[:-1]])
+        assert_allclose(layer.c, layer.f * c_prev + layer.i * layer.g, rtol=1e-12)
+        assert_allclose(layer.h, layer.o * np.tanh(layer.c), rtol=1e-12)
+        assert_allclose(layer.gates[..., 2 * H:3 * H], layer.f)
 
 
 @pytest.mark.parametrize("layers", [1, 2])
@@ -165,13 +165,13 @@ def test_gru_trace_holds_gates(layers):
     T, B, H = 6, 5, 7
     for layer in tr.layers:
         for k in ("z", "r", "n", "hn", "h"):
-            assert layer[k].shape == (T, B, H), k
-        assert layer["gates"].shape == (T, B, 3 * H)
+            assert getattr(layer, k).shape == (T, B, H), k
+        assert layer.gates.shape == (T, B, 3 * H)
         for k in ("z", "r"):
-            assert ((layer[k] >= 0) & (layer[k] <= 1)).all(), f"gate {k} outside [0, 1]"
-        h_prev = np.concatenate([np.zeros((1, B, H)), layer["h"][:-1]])
-        want = (1 - layer["z"]) * layer["n"] + layer["z"] * h_prev
-        assert_allclose(layer["h"], want, rtol=1e-12, atol=1e-15)
+            assert ((getattr(layer, k) >= 0) & (getattr(layer, k) <= 1)).all(), f"gate {k} outside [0, 1]"
+        h_prev = np.concatenate([np.zeros((1, B, H)), layer.h[:-1]])
+        want = (1 - layer.z) * layer.n + layer.z * h_prev
+        assert_allclose(layer.h, want, rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize("cell", GATED)
@@ -204,7 +204,7 @@ def test_dropout_masks_every_layer_output_while_training(cell):
         assert mask.shape == (6, 5, 6)
         assert set(np.unique(mask)) == {0.0, 1.0 / keep}
     # the read-out sees the masked top layer; the second layer the masked first
-    z = (tr.layers[1]["h"] * tr.masks[1]) @ m.params["Why"] + m.params["by"]
+    z = (tr.layers[1].h * tr.masks[1]) @ m.params["Why"] + m.params["by"]
     assert_allclose(tr.z, z, rtol=1e-12)
     assert not np.allclose(tr.p, m.forward(x).p)
 
@@ -219,7 +219,7 @@ def test_float32_models_compute_in_float32_and_agree_with_float64(cell):
     assert all(v.dtype == np.float32 for v in m32.params.values())
     b = some_batch()
     t64, t32 = m64.forward(b.x), m32.forward(b.x)
-    assert t32.layers[0]["h"].dtype == np.float32
+    assert t32.layers[0].h.dtype == np.float32
     assert_allclose(t32.p, t64.p, rtol=1e-5)
     dz = np.ones_like(t64.z)
     g64, _ = m64.backward(t64, dz)
@@ -279,7 +279,7 @@ def test_cells_match_torch():
         tl.weight_hh_l0.copy_(torch.from_numpy(p["Wh"][:, perm].T))
         tl.bias_ih_l0.copy_(torch.from_numpy(p["b"][perm]))
         tl.bias_hh_l0.zero_()
-        assert_allclose(lstm.forward(p, x)["h"], tl(xt)[0].numpy(), rtol=1e-10, atol=1e-12)
+        assert_allclose(lstm.forward(p, x).h, tl(xt)[0].numpy(), rtol=1e-10, atol=1e-12)
 
     gru = GRUCell(I, H)
     p = random_params(gru, rng)
@@ -290,4 +290,4 @@ def test_cells_match_torch():
         tg.weight_hh_l0.copy_(torch.from_numpy(p["Wh"][:, perm].T))
         tg.bias_ih_l0.copy_(torch.from_numpy(p["b"][perm]))
         tg.bias_hh_l0.copy_(torch.from_numpy(np.r_[np.zeros(2 * H), p["bhn"]]))
-        assert_allclose(gru.forward(p, x)["h"], tg(xt)[0].numpy(), rtol=1e-10, atol=1e-12)
+        assert_allclose(gru.forward(p, x).h, tg(xt)[0].numpy(), rtol=1e-10, atol=1e-12)

@@ -98,7 +98,7 @@ def test_per_step_gradients_agree_with_the_model_backward(layers, source):
     np.testing.assert_allclose(norms, g.dh_norm, rtol=1e-12, err_msg="per-step norms vs backward")
     grads, _ = model.backward(model.forward(batch.x), g.dz)
     for l in range(layers):  # the recurrent weight gradient is summed from the deltas
-        h = model.forward(batch.x).layers[l]["h"]
+        h = model.forward(batch.x).layers[l].h
         dWhh = np.einsum("tbi,tbj->ij", h[:-1], g.dpre[l][1:])
         np.testing.assert_allclose(dWhh, grads[f"L{l + 1}.Whh"], rtol=1e-10, atol=1e-15,
                                    err_msg=f"layer {l + 1}")

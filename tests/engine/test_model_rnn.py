@@ -67,17 +67,17 @@ def test_trace_holds_each_steps_pre_activation_and_hidden_state(activation):
     layer = tr.layers[0]
     T, B, H = 8, 4, 7
     for key in ("pre", "xin", "rec", "h"):
-        assert layer[key].shape == (T, B, H), key
+        assert getattr(layer, key).shape == (T, B, H), key
     assert tr.x.shape == (T, B, 2) and tr.z.shape == (T, B, 1) and tr.p.shape == (T, B, 1)
-    np.testing.assert_allclose(layer["pre"], layer["xin"] + layer["rec"])
-    np.testing.assert_allclose(layer["h"], ACTIVATIONS[activation].f(layer["pre"]))
+    np.testing.assert_allclose(layer.pre, layer.xin + layer.rec)
+    np.testing.assert_allclose(layer.h, ACTIVATIONS[activation].f(layer.pre))
     # h_t = f(x_t Wxh + h_{t-1} Whh + bh), starting from h_{-1} = 0
     p = model.params
     h_prev = np.zeros((B, H))
     for t in range(T):
         pre = tr.x[t] @ p["L1.Wxh"] + h_prev @ p["L1.Whh"] + p["L1.bh"]
-        np.testing.assert_allclose(layer["pre"][t], pre, err_msg=f"step {t}")
-        h_prev = layer["h"][t]
+        np.testing.assert_allclose(layer.pre[t], pre, err_msg=f"step {t}")
+        h_prev = layer.h[t]
     np.testing.assert_allclose(tr.z, tr.h @ p["Why"] + p["by"])
     np.testing.assert_allclose(tr.probs(), 1 / (1 + np.exp(-tr.z[..., 0].T)))
     np.testing.assert_allclose(model.predict(batch.x), tr.probs())
@@ -124,3 +124,35 @@ def test_params_that_do_not_fit_the_architecture_are_refused():
 def test_unknown_cell_is_refused_with_the_choices():
     with pytest.raises(ValueError, match="not available"):
         SequenceModel(Config(cell="nope"))
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_fast_sigmoid_recurrence_matches_the_plain_per_step_one(bias):
+    from engine.cells.rnn import RNNCell
+
+    rng = np.random.default_rng(5)
+    cell = RNNCell(2, 9, activation="sigmoid", bias=bias)
+    p = {k: rng.normal(scale=1.5, size=s) for k, s in cell.param_shapes().items()}
+    x = rng.integers(0, 2, size=(12, 7, 2)).astype(float)
+    fast, plain = cell.forward(p, x), cell.forward_per_step(p, x)
+    for k in plain.names():
+        np.testing.assert_allclose(getattr(fast, k), getattr(plain, k), rtol=1e-13, atol=1e-15,
+                                   err_msg=f"the fast sigmoid recurrence's {k} strays from the plain loop")
+
+
+def test_layer_traces_are_frozen_dataclasses_of_stacked_arrays():
+    import dataclasses
+
+    from engine.cells.gru import GRUTrace
+    from engine.cells.lstm import LSTMTrace
+    from engine.cells.rnn import RNNTrace
+
+    x = data.random_batch(np.random.default_rng(0), 3, 5).x
+    for cell, kind in (("rnn", RNNTrace), ("lstm", LSTMTrace), ("gru", GRUTrace)):
+        layer = SequenceModel(Config(cell=cell, hidden=4)).forward(x).layers[0]
+        assert type(layer) is kind and layer.names()[0] == "h"
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            layer.h = None
+        one = layer.map(lambda a: a[2, 1])  # one step of one sum, the same kind of trace
+        assert type(one) is kind and one.h.shape == (4,)
+        np.testing.assert_array_equal(one.h, layer.h[2, 1])
