@@ -1,25 +1,64 @@
-"""Make every visit go through the router in ``streamlit_app.py``.
+"""The page table and the two things that make every page's URL work from the first visit.
 
-Streamlit decides per process whether an app is a "pages folder" app: until
-``st.navigation`` has run once, a visit that opens a page's own URL (say a
-shared link to ``/xor`` right after the server started) runs that file from
-``pages/`` on its own, without the router's status bar, menu and state. Each
-page calls :func:`require_router` first: in that case it switches the process
-to ``st.navigation`` and reruns, and the rerun goes through the router to the
-same page.
+The router (``streamlit_app.py``) calls :func:`navigation` once per run. Page
+folders sit in ``pages/`` as the product's layout asks, and that costs two
+detours, both kept here:
+
+- **The first visit to a fresh server.** Streamlit 1.67 treats the first
+  script run of a freshly started server as an old-style multipage app
+  whenever a top-level ``pages/`` folder exists: that run takes the ``*.py``
+  files directly in ``pages/`` as the app's pages, before any code of ours
+  runs, and a URL naming none of them opens with a "Page not found" dialog.
+  So ``pages/`` holds one two-line file per page URL (``pages/_xor.py`` for
+  ``/xor``: Streamlit drops a leading underscore from the name, and ``pages.xor`` stays
+  the folder) that calls :func:`run_router`; on that first run Streamlit finds the
+  page by its URL, the file runs the router, and the router's
+  ``st.navigation`` takes over for good (later runs never see those files).
+  ``tests/app/test_routing.py`` fails when Streamlit stops doing this, so
+  the files can go.
+- **``/train``.** The default page is served at ``/``, so a hidden page at
+  ``/train`` sends a visitor there, the link's settings kept.
 """
 
 from __future__ import annotations
 
+import runpy
+from pathlib import Path
+
 import streamlit as st
 
+ROOT = Path(__file__).resolve().parents[1]
+ROUTER = ROOT / "streamlit_app.py"
 
-def require_router() -> None:
-    """Rerun through the router if Streamlit ran this page file on its own."""
-    try:
-        from streamlit.runtime.pages_manager import PagesManager
-    except ImportError:  # a future Streamlit without the pages-folder mode
-        return
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False  # what st.navigation itself sets
-        st.rerun()
+# The pages in menu order: (URL path, title, icon). Page ``name`` is pages/<name>/page.py, with
+# pages/_<name>.py beside it for a first visit (see above); the first one is the default.
+PAGES = [
+    ("train", "Train", ":material/model_training:"),
+    ("unrolled", "Unrolled", ":material/view_week:"),  # step through one sum
+    ("gradients", "Gradients", ":material/trending_down:"),  # BPTT, gradient check
+    ("xor", "XOR", ":material/grid_on:"),  # the XOR playground
+]
+
+
+def page_script(name: str) -> str:
+    """The script of page ``name``, relative to the router."""
+    return f"pages/{name}/page.py"
+
+
+def navigation() -> st.Page:
+    """Register the pages with ``st.navigation`` (menu on top); return the one to run."""
+    pages = [st.Page(page_script(name), title=title, icon=icon, url_path="" if i == 0 else name,
+                     default=i == 0)
+             for i, (name, title, icon) in enumerate(PAGES)]
+    default_name = PAGES[0][0]
+
+    def to_default() -> None:
+        st.switch_page(pages[0], query_params=st.query_params.to_dict())
+
+    alias = st.Page(to_default, title=PAGES[0][1], url_path=default_name, visibility="hidden")
+    return st.navigation([*pages, alias], position="top")
+
+
+def run_router() -> None:
+    """Run the router in place of a ``pages/_<name>.py`` file (the first visit to a fresh server)."""
+    runpy.run_path(str(ROUTER), run_name="__main__")

@@ -8,9 +8,6 @@ from engine.gradcheck import THRESHOLD
 from pages.gradients import figures as F
 from pages.gradients import state as G
 from ui import live
-from ui.routing import require_router
-
-require_router()  # before anything is drawn: see ui/routing.py
 
 P = G.P
 CELL_LABELS = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU"}

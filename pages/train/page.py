@@ -6,9 +6,7 @@ from pages.train import figures
 from ui import controls, downloads, live, predictions, theme
 from ui import link as query
 from ui import session as state
-from ui.routing import require_router
 
-require_router()  # before anything is drawn: see ui/routing.py
 lab = state.session()
 config = controls.config_controls(lab.config, key="train")
 query.write(config)

@@ -6,11 +6,8 @@ from engine.analysis.explain import explain_step, unroll_sum
 from pages.unrolled import figures as F
 from pages.unrolled import state as U
 from ui import live, predictions
-from ui.routing import require_router
 from ui.sums import fmt_bits
 from ui.theme import state_range
-
-require_router()  # before anything is drawn: see ui/routing.py
 
 K = U.P  # widget keys of this page start with "unrolled."
 

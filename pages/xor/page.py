@@ -5,10 +5,7 @@ import streamlit as st
 from engine.xor.mlp import XOR_X, XOR_Y
 from pages.xor import figures as F
 from pages.xor import state as X
-from ui.routing import require_router
 from ui.theme import state_range
-
-require_router()  # before anything is drawn: see ui/routing.py
 
 TARGETS = XOR_Y[:, 0]
 P = X.P

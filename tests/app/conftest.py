@@ -1,11 +1,9 @@
 """Shared set-up for the AppTest tests of the pages.
 
-AppTest resets ``PagesManager.uses_pages_directory`` before every run, and a
-fresh manager sets it again from whether a ``pages/`` folder exists. This app
-has one but routes with ``st.navigation``, so from the second run on AppTest
-would run the page file alone, without ``streamlit_app.py`` around it (the
-real server decides once, when ``st.navigation`` first runs). The autouse
-fixture keeps AppTest on the ``st.navigation`` path, as the server is.
+AppTest starts every run as the first run of a fresh server: Streamlit takes
+the ``*.py`` files directly in ``pages/`` for an old-style app's pages, and
+the router's ``st.navigation`` takes over from there (see ``ui/routing.py``).
+So each test goes the way a first visit goes.
 """
 
 from __future__ import annotations
@@ -13,23 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import streamlit.testing.v1.app_test as app_test_module
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 TIMEOUT = 30  # seconds per run; generous for a loaded 2-core machine
 APP = Path(__file__).resolve().parents[2] / "streamlit_app.py"
-
-
-class _NavigationPages(PagesManager):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-
-@pytest.fixture(autouse=True)
-def _navigation_router(monkeypatch):
-    monkeypatch.setattr(app_test_module, "PagesManager", _NavigationPages)
 
 
 @pytest.fixture
