@@ -93,7 +93,6 @@ def unit_view(model, layer: int):
 
 
 def unrolled_view():
-    live.advance()
     model, about = U.current_model()
     bits = U.width()
     pair, error = U.chosen_sum(bits)
@@ -135,7 +134,6 @@ def unrolled_view():
 
 
 def carry_view():
-    live.advance()
     model, _ = U.current_model()
     bits = U.width()
     pair, error = U.chosen_sum(bits)
@@ -185,7 +183,6 @@ def carry_view():
 
 
 def length_view():
-    live.advance()
     model, _ = U.current_model()
     curve = U.length_curve(model)
     st.plotly_chart(F.length_figure(curve.widths, curve.exact_acc, curve.bit_acc, curve.train_bits,
@@ -218,11 +215,11 @@ case_box = sum_controls(train_bits)
 case_picker(case_box, model, U.width())
 stepper(U.width())
 
-live_iv = live.interval(1)  # None while paused
-st.fragment(unrolled_view, run_every=U.fragment_interval(2, live_iv))()
+autoplay = U.autoplay_interval()  # the stepper's own timer while training is paused
+live.view(unrolled_view, every=2, idle_every=autoplay)()
 
 st.subheader("Where the carry lives")
-st.fragment(carry_view, run_every=U.fragment_interval(10, live_iv))()
+live.view(carry_view, every=10, idle_every=autoplay)()
 
 st.subheader("Longer numbers, same weights")
-st.fragment(length_view, run_every=U.fragment_interval(30, live_iv) if live_iv else None)()
+live.view(length_view, every=30)()

@@ -260,10 +260,8 @@ def autoplay_tick(T: int) -> None:
         ss()[P + "auto_last"] = now
 
 
-def fragment_interval(every: float, live_interval: float | None) -> float | None:
-    """``run_every`` of a live view: the training rate when playing, the autoplay rate when stepping."""
-    if live_interval is not None:
-        return live_interval * every
+def autoplay_interval() -> float | None:
+    """The stepper's timer: :data:`AUTOPLAY_S` with autoplay on, else None."""
     return AUTOPLAY_S if ss().get(P + "autoplay") else None
 
 
