@@ -1,4 +1,5 @@
-"""Figures and tables of the step-through page: arrays in, plotly figures or DataFrames out.
+"""Figures and tables of the step-through page: arrays in, plotly figures or DataFrames out
+(the truth table is in :mod:`pages.unrolled.truth_table`).
 
 Everything here only lays out numbers the engine computed (``engine.analysis.explain``,
 ``engine.analysis.carry``, ``engine.analysis.generalise``); nothing is learned or measured.
@@ -279,29 +280,3 @@ def length_figure(widths: np.ndarray, exact: np.ndarray, bit: np.ndarray, train_
         xaxis={"title": {"text": "bit width"}}, yaxis={"range": [-2, 102], "ticksuffix": "%"},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0})
     return fig
-
-
-def truth_frame(rows: Sequence[Mapping]) -> pd.DataFrame:
-    """The full adder's 8 rows with the network's and the probe's answers."""
-
-    def maybe(v, f):
-        return "–" if v is None else f(v)
-
-    return pd.DataFrame({
-        "a": [r["a"] for r in rows], "b": [r["b"] for r in rows], "c in": [r["carry_in"] for r in rows],
-        "sum": [r["sum_bit"] for r in rows], "c out": [r["carry_out"] for r in rows],
-        "net's bit": [maybe(r["pred_bit"], str) for r in rows],
-        "P(1)": [maybe(r["mean_prob"], lambda v: f"{v:.2f}") for r in rows],
-        "right": [maybe(r["bit_acc"], lambda v: f"{100 * v:.0f}%") for r in rows],
-        "probe's c": [maybe(r.get("probe_carry"), str) for r in rows],
-        "seen": [r["count"] for r in rows],
-    })
-
-
-def highlight_row(frame: pd.DataFrame, row: int | None):
-    """A Styler that shades row ``row`` (the current step's combination)."""
-    def shade(s):
-        on = row is not None and s.name == row
-        return ["background-color: #ffe3e3; font-weight: bold" if on else "" for _ in s]
-
-    return frame.style.apply(shade, axis=1).hide(axis="index")

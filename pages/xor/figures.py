@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from engine.xor.mlp import unit_order
+from engine.xor.boundary import unit_order
 from ui.theme import FONT, HEIGHT, downsample
 
 TARGET_COLORS = {0: "#1f5fbf", 1: "#d9480f"}  # blue for 0, orange for 1 (as the boundary's colours)
@@ -83,7 +83,7 @@ def hidden_figure(h: np.ndarray, points: np.ndarray, targets: np.ndarray, title:
                   revision="xor_hidden") -> go.Figure:
     """One hidden layer's activations for the four inputs: inputs x units.
 
-    With ``sort`` the units are ordered by :func:`engine.xor.mlp.unit_order` (those that fire for
+    With ``sort`` the units are ordered by :func:`engine.xor.boundary.unit_order` (those that fire for
     XOR = 1 on the left), which makes the pattern the output reads easy to see.
     """
     h = np.asarray(h, dtype=float)
