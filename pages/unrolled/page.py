@@ -19,7 +19,7 @@ K = U.P  # widget keys of this page start with "unrolled."
 def model_panel():
     with st.sidebar:
         st.subheader("Model to look at")
-        options = [U.TRAINED, *([U.EXAMPLE] if U.example_available() else []),
+        options = [U.TRAINED, U.EXAMPLE,
                    *([U.LOADED] if U.loaded() else [])]
         wanted = U.ss().get(K + "source")
         U.choose_source(U.source())
