@@ -30,8 +30,8 @@ def loss_figure(losses: np.ndarray, loss_label: str, at_step: int | None = None,
     if at_step is not None and at_step < len(losses):
         fig.add_vline(x=at_step, line={"color": HIGHLIGHT, "dash": "dash", "width": 2})
     return fig.update_layout(layout(f"Loss: {loss_label} (log scale)", revision, showlegend=False,
-                   xaxis={"title": {"text": "step"}, "rangemode": "tozero"},
-                   yaxis={"type": "log", "exponentformat": "power"}))
+                             xaxis={"title": {"text": "step"}, "rangemode": "tozero"},
+                             yaxis={"type": "log", "exponentformat": "power"}))
 
 
 def boundary_figure(xs: np.ndarray, ys: np.ndarray, probs: np.ndarray, points: np.ndarray,
@@ -66,9 +66,9 @@ def boundary_figure(xs: np.ndarray, ys: np.ndarray, probs: np.ndarray, points: n
     axis = {"range": [float(xs[0]), float(xs[-1])], "zeroline": False, "tickvals": [0, 0.5, 1],
             "constrain": "domain"}
     return fig.update_layout(layout("Decision boundary over the input plane", revision, height=440,
-                   xaxis={**axis, "title": {"text": "x₁"}},
-                   yaxis={**axis, "title": {"text": "x₂"}, "scaleanchor": "x"},
-                   legend={"orientation": "h", "y": -0.3, "yanchor": "top", "x": 0.0}))
+                             xaxis={**axis, "title": {"text": "x₁"}},
+                             yaxis={**axis, "title": {"text": "x₂"}, "scaleanchor": "x"},
+                             legend={"orientation": "h", "y": -0.3, "yanchor": "top", "x": 0.0}))
 
 
 def hidden_figure(h: np.ndarray, points: np.ndarray, targets: np.ndarray, title: str,
@@ -89,9 +89,10 @@ def hidden_figure(h: np.ndarray, points: np.ndarray, targets: np.ndarray, title:
         zmax=zmax, colorscale="Viridis", xgap=gap, ygap=2, colorbar={"title": {"text": "h"}, "thickness": 12},
         hovertemplate="input %{y}<br>unit %{x}: %{z:.3f}<extra></extra>")
     fig = go.Figure(heat)
-    return fig.update_layout(layout(title, revision, height=230, yaxis={"autorange": "reversed"},
-                   xaxis={"title": {"text": "units, sorted" if sort else "unit"}, "type": "category",
-                          "showticklabels": h.shape[1] <= 32}))
+    x_axis = {"title": {"text": "units, sorted" if sort else "unit"}, "type": "category",
+             "showticklabels": h.shape[1] <= 32}
+    y_axis = {"autorange": "reversed"}
+    return fig.update_layout(layout(title, revision, height=230, xaxis=x_axis, yaxis=y_axis))
 
 
 def predictions_frame(points: np.ndarray, targets: np.ndarray, predictions: np.ndarray) -> pd.DataFrame:
