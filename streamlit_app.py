@@ -13,7 +13,7 @@ st.set_page_config(page_title="RNN Addition Lab", page_icon="➕", layout="wide"
 page = routing.navigation()
 st.markdown(f"#### RNN Addition Lab · {page.title}")
 status = st.container()  # filled after the page, so it knows whether the page has live views
-live.begin_page()
-page.run()
-with status:
-    live.status_bar()
+with live.page_run():
+    page.run()
+    with status:
+        live.status_bar()

@@ -1,12 +1,13 @@
-"""Streamlit glue shared by the pages: no maths here, the engine computes.
+"""The shell every page shares: Streamlit glue, no maths (the engine computes).
 
-The Train page's modules, shared with the other pages: :mod:`ui.session` (the per-session
-trainer), :mod:`ui.live` (the live-training tick and the run status), :mod:`ui.controls`
-(hyperparameter widgets and run controls), :mod:`ui.figures` (figure builders: arrays in,
-``go.Figure`` out), :mod:`ui.link` (configuration <-> link), :mod:`ui.predictions` and
-:mod:`ui.downloads`. Shared by every page: :mod:`ui.routing` (links to a page go through
-the router), :mod:`ui.widget_state` (widget values kept per page) and :mod:`ui.sums` (typed sums,
-bits as text). Each other page has its own ``*_state`` and ``*_figures`` modules.
+:mod:`ui.routing` (the page table; every page URL works from the first visit),
+:mod:`ui.session` (this tab's trainer), :mod:`ui.live` (the live tick, live
+views and the run status), :mod:`ui.controls` (hyperparameter widgets and run
+controls), :mod:`ui.link` (configuration <-> link), :mod:`ui.widget_state`
+(settings kept while a page is not shown), :mod:`ui.theme` (the plot look),
+:mod:`ui.predictions` (sums and the network's answers), :mod:`ui.downloads`
+and :mod:`ui.sums` (typed sums, bits as text). Each page's own script, state
+and figures live in ``pages/<page>/``.
 """
 
 from engine.runtime import tune_process

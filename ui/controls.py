@@ -1,11 +1,11 @@
 """The hyperparameter widgets: they describe an :class:`engine.Config`.
 
 ``config_controls(initial, key)`` draws the widgets (in the sidebar by
-default) and returns the Config they describe. Widget values live in
-``st.session_state`` under ``"{key}.{field}"``; ``initial`` fills the ones
-not set yet (first visit, or coming back from another page), and all of them
-after a :func:`ui.session.reset` from anywhere; otherwise the user's choices
-persist. Choosing a preset fills every widget from
+default) and returns the Config they describe. Their values are kept the way
+every page keeps its settings (:class:`ui.widget_state.WidgetState`, prefix
+``"{key}."``); ``initial`` fills the ones not set yet (first visit), and all
+of them after a :func:`ui.session.reset` from anywhere; otherwise the user's
+choices persist. Choosing a preset fills every widget from
 :data:`engine.PRESETS`. Ranges come from :data:`ui.link.LIMITS`, the same
 table the link parser checks.
 """
@@ -28,6 +28,7 @@ from engine.config import (
 from ui import live
 from ui import session as state
 from ui.link import FIELDS, LIMITS
+from ui.widget_state import WidgetState
 
 PRESET_LABELS = {
     "fast": "fast: vanilla RNN, Adam, batches of 64",
@@ -54,17 +55,23 @@ def lr_choices(current: float) -> list[float]:
 
 
 def _k(key: str, name: str) -> str:
+    """The key of a button (widgets with a value are bound through :func:`_settings`)."""
     return f"{key}.{name}"
+
+
+def _settings(key: str) -> WidgetState:
+    return WidgetState(f"{key}.")
 
 
 def _set_widgets(key: str, config: Config) -> None:
     for name in FIELDS:
-        st.session_state[_k(key, name)] = getattr(config, name)
+        _settings(key).put(name, getattr(config, name))
 
 
 def _apply_preset(key: str) -> None:
-    name = st.session_state[_k(key, "preset")]
-    _set_widgets(key, PRESETS[name].normalised())
+    W = _settings(key)
+    W.keep("preset")
+    _set_widgets(key, PRESETS[W.value("preset")].normalised())
 
 
 def matching_preset(config: Config) -> str | None:
@@ -86,22 +93,19 @@ def config_controls(initial: Config, key: str = "train", container=None) -> Conf
     """
     box = st.sidebar if container is None else container
     ss = st.session_state
+    W = _settings(key)
     resets = state.session().resets
     if ss.get(_k(key, "resets")) != resets:  # a reset (here or elsewhere) since the widgets were filled
         ss[_k(key, "resets")] = resets
         _set_widgets(key, initial)
     for name in FIELDS:
-        if _k(key, name) not in ss:
-            ss[_k(key, name)] = getattr(initial, name)
-    if _k(key, "preset") not in ss:
-        ss[_k(key, "preset")] = matching_preset(initial) or "fast"
-    classic = ss[_k(key, "algorithm")] == "classic"
+        W.bind(name, getattr(initial, name))
+    W.bind("preset", matching_preset(initial) or "fast")
+    classic = W.value("algorithm") == "classic"
     if classic:  # the per-sample loop fixes these; show what it really does
         for name, value in CLASSIC_FIXED.items():
-            ss[_k(key, name)] = value
-
-    def w(name):
-        return _k(key, name)
+            W.put(name, value)
+    w = W.key
 
     lo, hi = LIMITS["hidden"], LIMITS["bits"]
     with box:
@@ -154,7 +158,9 @@ def config_controls(initial: Config, key: str = "train", container=None) -> Conf
                             key=w("eval_every"))
             st.selectbox("Precision", DTYPES, key=w("dtype"), disabled=classic,
                          help=fixed or "float32 is faster; gradient checks always use float64.")
-    values = {name: ss[w(name)] for name in FIELDS}
+    for name in (*FIELDS, "preset"):  # remember them beyond this page's visit
+        W.keep(name)
+    values = {name: W.value(name) for name in FIELDS}
     for name in ("hidden", "layers", "bits", "batch", "seed", "steps", "eval_every"):
         values[name] = int(values[name])
     for name in ("lr", "clip", "keep_prob", "forget_bias"):
@@ -185,11 +191,9 @@ def run_controls(key: str = "train") -> None:
     model from the settings the widgets show.
     """
     lab = state.session()
-    ss = st.session_state
-    if _k(key, "speed") not in ss:
-        ss[_k(key, "speed")] = next(k for k, v in live.SPEEDS.items() if v == lab.speed)
-    if _k(key, "auto_pause") not in ss:
-        ss[_k(key, "auto_pause")] = lab.auto_pause
+    W = _settings(key)
+    W.bind("speed", next(k for k, v in live.SPEEDS.items() if v == lab.speed))
+    W.bind("auto_pause", lab.auto_pause)
     done = lab.trainer.done
     box = st.container()  # the row and its note in one slot, so what follows keeps its place
     cols = box.columns([1, 1, 1, 1, 1.8, 1.6], vertical_alignment="bottom")
@@ -203,13 +207,13 @@ def run_controls(key: str = "train") -> None:
                    help=f"Train one chunk (about {live.TICK_SECONDS:g} s times the speed), then pause.")
     cols[3].button("Reset", key=_k(key, "reset"), icon=":material/restart_alt:", on_click=reset_to_widgets,
                    width="stretch", help="Start again from fresh weights with the settings in the sidebar.")
-    cols[4].select_slider("Speed", list(live.SPEEDS), key=_k(key, "speed"),
+    cols[4].select_slider("Speed", list(live.SPEEDS), key=W.key("speed"), on_change=W.keep, args=("speed",),
                           help="Training time per update of the page: crawl shows single steps, "
                                "fast trains longer between updates.")
-    cols[5].checkbox("Pause when solved", key=_k(key, "auto_pause"),
+    cols[5].checkbox("Pause when solved", key=W.key("auto_pause"), on_change=W.keep, args=("auto_pause",),
                      help="Stop the first time every sum of the evaluation set is right.")
-    lab.speed = live.SPEEDS[ss[_k(key, "speed")]]
-    lab.auto_pause = bool(ss[_k(key, "auto_pause")])
+    lab.speed = live.SPEEDS[W.value("speed")]
+    lab.auto_pause = bool(W.value("auto_pause"))
     if lab.trainer.status == "finished":
         box.caption("The step budget is used up: raise **Steps budget** in the sidebar to train on, "
                     "or press Reset to start again.")

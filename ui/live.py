@@ -1,25 +1,27 @@
-"""Live training: the one tick every live view runs, and the fragments that run it.
+"""Live training: the one tick every live view runs, and the one way to make a live view.
 
 While a tab plays, each live view is an ``st.fragment`` rerun every
-``INTERVAL`` seconds; it calls :func:`advance`, which trains the session's
-trainer for a short time box (``TICK_SECONDS`` times the speed setting), and
-draws. Paused, the fragments have no timer at all.
+``INTERVAL`` seconds (times its ``every``); it trains the session's trainer
+for a short time box (``TICK_SECONDS`` times the speed setting), then draws.
+Paused, the fragments have no timer (or the page's own, ``idle_every``).
 
-Several live views may run in the same script run (the status bar of every
+Several live views run in the same full script run (the status bar of every
 page and a page's own views); only the first one trains, so one run never
 holds the session for more than one time box. A click waits for the run in
-progress, so keeping ticks short keeps the page responsive.
+progress, so keeping ticks short keeps the page responsive. A view rerun on
+its own timer is a run of its own and trains.
 
 Pages use:
 
-- ``@view()`` / ``@view(every=3, drive=False)`` -- make a live fragment (trains, then draws)
-- ``advance()`` -- one tick (what ``view`` calls; call it yourself in a hand-made fragment)
+- ``@view()`` / ``@view(every=3, drive=False)`` / ``view(func, idle_every=0.8)()`` -- make a live view
 - ``play()``, ``pause()``, ``step()`` -- the controls
-- ``status_bar()``, ``begin_page()`` -- the run status the router shows on every page
+
+The router uses ``with page_run(): ...`` around the page and ``status_bar()``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import time
@@ -30,19 +32,9 @@ from ui.session import session, state_label, track_probe
 
 TICK_SECONDS = 0.1  # training time per tick at speed 1
 INTERVAL = 0.1  # seconds between live-view reruns while playing
-MIN_GAP = 0.02  # without a run identity, chunks closer than this count as the same run
 SPEEDS = {"crawl": 0.02, "slow": 0.25, "normal": 1.0, "fast": 2.0}  # label -> time-box multiple
-_VIEWS = "live.page_views"  # how many page views called advance() since begin_page()
-
-
-def _run_token():
-    """An object unique to the current script run, or None if Streamlit does not expose one."""
-    try:
-        from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-        return get_script_run_ctx().parallel_coordinator  # replaced at the start of every run
-    except Exception:  # noqa: BLE001 -- an internal detail; fall back to the wall clock
-        return None
+_VIEWS = "live.page_views"  # how many page views called advance() in this full run
+_RUN = "live.page_run"  # a token set for the length of a full script run by page_run()
 
 
 def _chunk(lab, seconds: float) -> int:
@@ -70,7 +62,8 @@ def advance() -> int:
     """One live tick: train this session for one time box if playing. Returns steps taken.
 
     Does nothing when paused, when the trainer is done, or when another live
-    view already trained in this script run. When training stops by itself
+    view already trained in this full script run (a view rerun on its own
+    timer is a run of its own). When training stops by itself
     (budget used, diverged, solved with auto-pause, an error) it reruns the
     whole app so every timer switches off.
     """
@@ -78,13 +71,11 @@ def advance() -> int:
     lab = session()
     if not lab.running:
         return 0
-    token = _run_token()
-    now = time.perf_counter()
-    if token is not None and token is lab.tick_token:
-        return 0
-    if token is None and now - lab.last_tick_end < MIN_GAP:
-        return 0
-    lab.tick_token = token
+    token = st.session_state.get(_RUN)
+    if token is not None:
+        if token is lab.tick_token:
+            return 0
+        lab.tick_token = token
     if lab.trainer.done:
         lab.running = False
         n = 0
@@ -127,14 +118,17 @@ def interval(every: float = 1.0) -> float | None:
     return INTERVAL * every if session().running else None
 
 
-def view(func=None, *, every: float = 1.0, drive: bool = True, draw_first: bool = False):
+def view(func=None, *, every: float = 1.0, drive: bool = True, draw_first: bool = False,
+         idle_every: float | None = None):
     """Decorator: a live fragment that ticks (:func:`advance`) and draws.
 
     Apply it inside the page script (each run) so the timer follows Play and
     Pause. ``every`` slows the redraw of heavier views: ``every=3`` reruns at a
-    third of the rate. A view with ``drive=False`` only redraws: training then
-    happens in the page's driving views, each of which redraws after every
-    chunk it trains (give a page one light driving view).
+    third of the rate. ``idle_every`` is the view's timer while paused (None:
+    none), for a page that animates something of its own. A view with
+    ``drive=False`` only redraws: training then happens in the page's driving
+    views, each of which redraws after every chunk it trains (give a page one
+    light driving view).
 
     By default a driving view trains, then draws what it trained. With
     ``draw_first=True`` it draws, then trains: fresh elements reach the page
@@ -142,7 +136,7 @@ def view(func=None, *, every: float = 1.0, drive: bool = True, draw_first: bool 
     waits (they show the state one tick earlier, a tenth of a second).
     """
     if func is None:
-        return functools.partial(view, every=every, drive=drive, draw_first=draw_first)
+        return functools.partial(view, every=every, drive=drive, draw_first=draw_first, idle_every=idle_every)
 
     @functools.wraps(func)
     def body(*args, **kwargs):
@@ -153,7 +147,8 @@ def view(func=None, *, every: float = 1.0, drive: bool = True, draw_first: bool 
             advance()
         return result
 
-    return st.fragment(body, run_every=interval(every))
+    playing = interval(every)
+    return st.fragment(body, run_every=idle_every if playing is None else playing)
 
 
 # --- the run status ------------------------------------------------------------------------------
@@ -195,9 +190,19 @@ def _draw_status() -> None:
             st.caption(f"Every sum of the evaluation set was right at step {tr.solved_at_step:,}.")
 
 
-def begin_page() -> None:
-    """The router calls this before running a page: start counting the page's live views."""
+@contextlib.contextmanager
+def page_run():
+    """The router's full script run around the page and the status bar.
+
+    Live views inside train once between them (see :func:`advance`); the
+    status bar learns whether the page had live views of its own.
+    """
     st.session_state[_VIEWS] = 0
+    st.session_state[_RUN] = object()
+    try:
+        yield
+    finally:
+        st.session_state[_RUN] = None  # views rerun on their own timers are runs of their own
 
 
 def status_bar() -> None:
@@ -208,10 +213,4 @@ def status_bar() -> None:
     redraws; otherwise the status bar trains, so training goes on on any page.
     """
     drive = st.session_state.get(_VIEWS, 0) == 0
-
-    def run_status():
-        _draw_status()
-        if drive:
-            advance()
-
-    st.fragment(run_status, run_every=interval(1 if drive else 2))()
+    view(_draw_status, every=1 if drive else 2, drive=drive, draw_first=True)()

@@ -105,7 +105,7 @@ class Lab:
 
 
 def _build(config: Config, model: SequenceModel | None = None) -> tuple[Trainer | None, str]:
-    """A trainer for ``config``, or None and why not (a cell may not exist yet, weights may not fit)."""
+    """A trainer for ``config``, or None and why not (settings it cannot take, weights that do not fit)."""
     try:
         return Trainer(config, model=model), ""
     except Exception as e:  # noqa: BLE001 -- any failure to build is shown to the user, never raised

@@ -1,4 +1,9 @@
-"""The look every chart shares (fonts, sizes, colours, layout) and helpers for building figures.
+"""The look every chart of every page shares (fonts, sizes, colours, layout) and helpers for figures.
+
+A page's ``figures.py`` builds its figures with :func:`figure` (or gives an
+existing figure the look with ``fig.update_layout(layout(...))``) and takes
+its colours from here, so the pages look alike and the look is changed in
+one place.
 
 Every builder is a pure function of NumPy arrays, so a page (or a test) can
 build figures from any history or trace. Each sets ``layout.uirevision`` to
@@ -21,7 +26,37 @@ FONT = 14
 # st.plotly_chart config for charts redrawn many times a second: the browser rebuilds a chart on each
 # update, and the tool bar is a good part of that work (drag still zooms, a double click resets).
 LIVE_CONFIG = {"displayModeBar": False}
-COLORS = {"loss": "#1f5fbf", "eval": "#d9480f", "exact": "#2b8a3e", "bit": "#7048e8", "grad": "#c2255c"}
+MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
+
+# The palette: series colours in order (lines, layers), then greys and the highlight.
+BLUE, ORANGE, GREEN, PURPLE, PINK = "#1f5fbf", "#d9480f", "#2b8a3e", "#7048e8", "#c2255c"
+SERIES = (BLUE, ORANGE, GREEN, PURPLE, PINK)
+BINARY = {0: BLUE, 1: ORANGE}  # a 0 and a 1 (targets, the carry) wherever they are told apart
+INK = "#212529"  # drawn marks that must read as text (a path, a boundary)
+GREY = "#495057"  # secondary marks and panel labels
+REFERENCE = "#868e96"  # reference lines (a baseline, the training width)
+PALE = "#adb5bd"  # marks that should recede
+HIGHLIGHT = "#e03131"  # the step or point being looked at, on every page
+BIT_OFF, BIT_ON = "#f1f3f5", "#343a40"  # a 0 and a 1 in grids of bits
+COLORS = {"loss": BLUE, "eval": ORANGE, "exact": GREEN, "bit": PURPLE, "grad": PINK}
+
+
+def layout(title: str, revision, height: int = HEIGHT, **extra) -> dict:
+    """The shared layout: title at the top left, fonts, margins, height; ``extra`` adds or overrides.
+
+    ``uirevision`` is ``revision``: zoom and hidden traces survive redraws with the same one.
+    """
+    base = {"title": {"text": title, "x": 0.0, "xanchor": "left", "font": {"size": FONT + 2}},
+            "height": height, "margin": MARGIN, "font": {"size": FONT}, "uirevision": revision}
+    return {**base, **extra}
+
+
+def figure(data, title: str, revision, height: int = HEIGHT, **extra) -> go.Figure:
+    """A figure with the shared look, its layout given to the constructor in one piece.
+
+    (Several times cheaper than ``update_layout``, which matters at ten redraws a second.)
+    """
+    return go.Figure(data=data, layout=layout(title, revision, height, **extra))
 
 
 def state_range(activation: str, cell: str = "rnn") -> tuple[float, float] | None:
@@ -63,20 +98,12 @@ def _finite(y: np.ndarray) -> np.ndarray:
 
 
 def _figure(data: list, title: str, revision, height: int = HEIGHT, hovermode: str = "x unified",
-            legend_y: float = 1.0, **layout) -> go.Figure:
-    """A figure with the shared look; the legend sits inside the plot, at the top (1) or bottom (0).
-
-    The layout goes to the constructor in one piece: several times cheaper than ``update_layout``,
-    which matters at ten redraws a second.
-    """
-    base = {
-        "title": {"text": title, "x": 0.0, "xanchor": "left", "font": {"size": FONT + 2}},
-        "height": height, "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
-        "font": {"size": FONT}, "uirevision": revision, "hovermode": hovermode,
-        "legend": {"orientation": "v", "yanchor": "top" if legend_y >= 0.5 else "bottom", "y": legend_y,
-                   "xanchor": "right", "x": 1.0, "bgcolor": "rgba(255,255,255,0.7)"},
-    }
-    return go.Figure(data=data, layout={**base, **layout})
+            legend_y: float = 1.0, **extra) -> go.Figure:
+    """A training-curve figure: :func:`figure` with one hover label for all lines and the legend
+    inside the plot, at the top (1) or bottom (0)."""
+    legend = {"orientation": "v", "yanchor": "top" if legend_y >= 0.5 else "bottom", "y": legend_y,
+              "xanchor": "right", "x": 1.0, "bgcolor": "rgba(255,255,255,0.7)"}
+    return figure(data, title, revision, height, **{"hovermode": hovermode, "legend": legend, **extra})
 
 
 def _line(x, y, name: str, color: str, fmt: str, width: float = 2.0) -> go.Scatter:
@@ -102,7 +129,7 @@ def _empty_note(data: list, text: str) -> dict:
     if any(len(d.x) for d in data if d.x is not None):
         return {}
     return {"annotations": [{"text": text, "showarrow": False, "xref": "paper", "yref": "paper",
-                             "x": 0.5, "y": 0.5, "font": {"size": FONT + 2, "color": "#6c757d"}}],
+                             "x": 0.5, "y": 0.5, "font": {"size": FONT + 2, "color": REFERENCE}}],
             "xaxis": {**_step_axis(), "showticklabels": False}, "yaxis": {"showticklabels": False}}
 
 

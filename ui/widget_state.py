@@ -1,9 +1,12 @@
-"""Settings kept in the session beyond a page's visit, each bound to one widget.
+"""Settings kept in the session beyond a page's visit, each bound to one widget: how every page
+(and the shared hyperparameter widgets of :mod:`ui.controls`) keeps widget state.
 
 Streamlit forgets a widget's state while its page is not shown. A page's
 setting ``name`` therefore lives under ``<prefix><name>`` and is copied into
 the widget key ``<prefix><name>.w`` whenever Streamlit has dropped it; the
-widget's ``on_change=keep, args=(name,)`` copies it back.
+widget's ``on_change=keep, args=(name,)`` copies it back (or the page calls
+``keep(name)`` once the widget is drawn). ``put`` sets both, before the widget
+is drawn or from a callback.
 """
 
 from __future__ import annotations
@@ -20,6 +23,14 @@ class WidgetState:
 
     def __init__(self, prefix: str):
         self.prefix = prefix
+
+    def key(self, name: str) -> str:
+        """The widget key of setting ``name``."""
+        return self.prefix + name + ".w"
+
+    def value(self, name: str):
+        """The widget's current value (the kept one before the widget is drawn)."""
+        return ss()[self.prefix + name + ".w"]
 
     def bind(self, name: str, default) -> str:
         """The widget key of setting ``name``, restored from the kept value when Streamlit forgot it."""

@@ -8,17 +8,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ui.theme import FONT, HEIGHT
+from ui.theme import HEIGHT, SERIES, figure
 
-LAYER_COLORS = ("#1f5fbf", "#d9480f", "#2b8a3e", "#7048e8")
-
-
-def _figure(data: list, title: str, revision, height: int = HEIGHT, **layout) -> go.Figure:
-    """A figure with the shared look, its layout given to the constructor in one piece (cheap to redraw)."""
-    base = {"title": {"text": title, "x": 0.0, "xanchor": "left", "font": {"size": FONT + 2}},
-            "height": height, "margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "font": {"size": FONT},
-            "uirevision": revision}
-    return go.Figure(data=data, layout={**base, **layout})
+LAYER_COLORS = SERIES[:4]
 
 
 def _bit_axis(T: int) -> dict:
@@ -41,7 +33,7 @@ def delta_heatmap(d: np.ndarray, title: str, symbol: str = "dL/dh", revision="de
         zmin=-top, zmax=top, colorscale="RdBu", reversescale=True, xgap=1, ygap=1,
         colorbar={"title": {"text": symbol}, "thickness": 12, "exponentformat": "e"},
         hovertemplate="%{y}, step %{x}<br>" + symbol + " = %{z:.3e}<extra></extra>")
-    return _figure([heat], title, revision, height=max(260, 18 * H + 110), xaxis=_bit_axis(T),
+    return figure([heat], title, revision, height=max(260, 18 * H + 110), xaxis=_bit_axis(T),
                    yaxis={"autorange": "reversed", "showticklabels": H <= 32})
 
 
@@ -65,7 +57,7 @@ def step_norm_figure(norms: np.ndarray, title: str, revision="norms", height: in
                            hovertemplate=f"layer {l + 1}, step %{{x}}<br>norm %{{y:.3e}}<extra></extra>"))
     yaxis = ({"type": "log", "exponentformat": "power"} if log
              else {"rangemode": "tozero", "exponentformat": "e"})
-    return _figure(bars, title + (" (log scale)" if log else ""), revision, height=height, barmode="group",
+    return figure(bars, title + (" (log scale)" if log else ""), revision, height=height, barmode="group",
                    showlegend=L > 1, xaxis=_bit_axis(T), yaxis={**yaxis, "title": {"text": "norm"}},
                    legend={"orientation": "h", "y": 1.0, "x": 1.0, "xanchor": "right", "yanchor": "bottom"})
 

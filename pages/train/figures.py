@@ -8,9 +8,12 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ui.theme import (  # noqa: F401
+    BIT_OFF,
+    BIT_ON,
     COLORS,
     FONT,
     HEIGHT,
+    HIGHLIGHT,
     LINE_POINTS,
     MAX_POINTS,
     _empty_note,
@@ -90,7 +93,7 @@ def hidden_heatmap(h: np.ndarray, bit_rows: Mapping[str, Sequence[int]] | None =
         grid = np.array([np.asarray(v, dtype=float) for v in rows.values()])
         data.append(go.Heatmap(
             z=grid, x=steps, y=list(rows), zmin=0, zmax=1, showscale=False, yaxis="y2",
-            colorscale=[[0, "#f1f3f5"], [1, "#343a40"]], xgap=2, ygap=2,
+            colorscale=[[0, BIT_OFF], [1, BIT_ON]], xgap=2, ygap=2,
             text=grid.astype(int).astype(str), texttemplate="%{text}", textfont={"size": FONT},
             hovertemplate="%{y}, bit %{x}: %{z:.0f}<extra></extra>",
         ))
@@ -98,6 +101,6 @@ def hidden_heatmap(h: np.ndarray, bit_rows: Mapping[str, Sequence[int]] | None =
     if highlight is not None and 0 <= highlight < T:
         layout["shapes"] = [{"type": "rect", "xref": "x", "yref": "paper", "y0": 0, "y1": 1,
                              "x0": highlight - 0.5, "x1": highlight + 0.5,
-                             "line": {"color": "#e03131", "width": 3}}]
+                             "line": {"color": HIGHLIGHT, "width": 3}}]
     return _figure(data, title, revision, height=height or max(260, 20 * H + 40 * len(rows) + 90),
                    hovermode="closest", **layout)

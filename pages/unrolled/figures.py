@@ -1,4 +1,5 @@
-"""Figures and tables of the step-through page: arrays in, plotly figures or DataFrames out.
+"""Figures and tables of the step-through page: arrays in, plotly figures or DataFrames out
+(the truth table is in :mod:`pages.unrolled.truth_table`).
 
 Everything here only lays out numbers the engine computed (``engine.analysis.explain``,
 ``engine.analysis.carry``, ``engine.analysis.generalise``); nothing is learned or measured.
@@ -14,12 +15,25 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from engine.analysis.explain import LayerStep
+from ui.theme import (
+    BINARY,
+    BIT_OFF,
+    BIT_ON,
+    FONT,
+    GREEN,
+    GREY,
+    HIGHLIGHT,
+    INK,
+    MARGIN,
+    PALE,
+    PURPLE,
+    REFERENCE,
+    layout,
+)
 
-FONT = 14
-HIGHLIGHT = "#e03131"
-CARRY_COLORS = {0: "#4c6ef5", 1: "#f08c00"}  # no carry / carry, in every carry view
+CARRY_COLORS = BINARY  # no carry / carry, in every carry view
 BIT_SCALE = [  # grid cells: 0, 1, a wrong 0, a wrong 1
-    [0.0, "#f1f3f5"], [0.249, "#f1f3f5"], [0.25, "#343a40"], [0.499, "#343a40"],
+    [0.0, BIT_OFF], [0.249, BIT_OFF], [0.25, BIT_ON], [0.499, BIT_ON],
     [0.5, "#ffc9c9"], [0.749, "#ffc9c9"], [0.75, "#c92a2a"], [1.0, "#c92a2a"],
 ]
 
@@ -108,7 +122,7 @@ def unrolled_figure(a_bits, b_bits, carry_in, hidden: np.ndarray, prob, pred, su
         panels.append((label, H * unit_px, {"autorange": "reversed", "showticklabels": show_units}))
     prob = np.nan_to_num(np.asarray(prob, dtype=float))
     traces.append(go.Bar(
-        x=steps, y=prob, marker={"color": ["#343a40" if p >= 0.5 else "#adb5bd" for p in prob]},
+        x=steps, y=prob, marker={"color": [BIT_ON if p >= 0.5 else PALE for p in prob]},
         text=[f"{p:.2f}" for p in prob] if T <= 16 else None, textposition="outside", cliponaxis=False,
         textfont={"size": FONT - 2}, showlegend=False,
         hovertemplate="step %{x}: P(1) = %{y:.3f}<extra></extra>"))
@@ -118,31 +132,31 @@ def unrolled_figure(a_bits, b_bits, carry_in, hidden: np.ndarray, prob, pred, su
 
     gap, top, bottom = 34, 30, 60  # pixels between panels, above and below
     plot_h = sum(h for _, h, _ in panels) + gap * (len(panels) - 1)
-    layout = {"height": plot_h + top + bottom, "margin": {"l": 10, "r": 10, "t": top, "b": bottom},
-              "font": {"size": FONT}, "uirevision": revision, "hovermode": "closest", "bargap": 0.15}
+    look = layout("", revision, plot_h + top + bottom, margin={**MARGIN, "t": top, "b": bottom},
+                  hovermode="closest", bargap=0.15)  # no title: each panel has its own label
     annotations, shapes = [], []
     y1 = plot_h
     for i, (trace, (title, h, axis)) in enumerate(zip(traces, panels, strict=True)):
         name = "y" if i == 0 else f"y{i + 1}"
         trace.update(xaxis="x", yaxis=name)
         lo, hi = (y1 - h) / plot_h, y1 / plot_h
-        layout["yaxis" if i == 0 else f"yaxis{i + 1}"] = {"domain": [max(lo, 0.0), min(hi, 1.0)],
+        look["yaxis" if i == 0 else f"yaxis{i + 1}"] = {"domain": [max(lo, 0.0), min(hi, 1.0)],
                                                          "anchor": "x", **axis}
         annotations.append({"text": title, "x": 0, "xref": "paper", "y": hi, "yref": "paper",
                             "xanchor": "left", "yanchor": "bottom", "showarrow": False,
-                            "font": {"size": FONT - 1, "color": "#495057"}})
+                            "font": {"size": FONT - 1, "color": GREY}})
         y1 -= h + gap
     n = len(panels)
-    layout["xaxis"] = {"anchor": f"y{n}", "tickmode": "array", "tickvals": steps, "range": [-0.5, T - 0.5],
+    look["xaxis"] = {"anchor": f"y{n}", "tickmode": "array", "tickvals": steps, "range": [-0.5, T - 0.5],
                        "title": {"text": "time step t = bit position (least significant bit first)"}}
     prob_axis = f"y{n - 1}"
     shapes.append({"type": "line", "xref": "x", "yref": prob_axis, "x0": -0.5, "x1": T - 0.5, "y0": 0.5,
-                   "y1": 0.5, "line": {"dash": "dot", "color": "#868e96", "width": 1}})
+                   "y1": 0.5, "line": {"dash": "dot", "color": REFERENCE, "width": 1}})
     if step is not None and 0 <= step < T:
         shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": step - 0.5, "x1": step + 0.5,
                        "y0": 0, "y1": 1 + 20 / plot_h, "line": {"color": HIGHLIGHT, "width": 3}})
-    layout["annotations"], layout["shapes"] = annotations, shapes
-    return go.Figure(traces, layout)
+    look["annotations"], look["shapes"] = annotations, shapes
+    return go.Figure(traces, look)
 
 
 def arithmetic_frame(layer: LayerStep, cell: str, unit_order: Sequence[int],
@@ -191,15 +205,13 @@ def correlation_figure(r: np.ndarray, ranking: Sequence[int], marked: Sequence[i
     marked = set(int(m) for m in marked)
     fig = go.Figure(go.Bar(
         x=r[units], y=[unit_label(u, marked) for u in units], orientation="h",
-        marker={"color": [HIGHLIGHT if u in marked else ("#495057" if r[u] >= 0 else "#adb5bd")
+        marker={"color": [HIGHLIGHT if u in marked else (GREY if r[u] >= 0 else PALE)
                           for u in units]},
         hovertemplate="%{y}: r = %{x:.3f}<extra></extra>"))
-    fig.update_layout(
-        title={"text": "Correlation of each unit with the carry", "x": 0, "font": {"size": FONT + 1}},
-        height=max(220, 18 * len(units) + 80), margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        font={"size": FONT}, uirevision=revision,
+    fig.update_layout(layout(
+        "Correlation of each unit with the carry", revision, max(220, 18 * len(units) + 80),
         xaxis={"range": [-1.05, 1.05], "title": {"text": "Pearson r with the carry out of the step"}},
-        yaxis={"autorange": "reversed"})
+        yaxis={"autorange": "reversed"}))
     return fig
 
 
@@ -208,16 +220,15 @@ def probe_curve_figure(steps: np.ndarray, accuracy: np.ndarray, baseline: float 
     """Held-out probe accuracy against training step (with the current-bits-only yardstick)."""
     fig = go.Figure(go.Scatter(
         x=np.asarray(steps), y=100 * np.asarray(accuracy, dtype=float), mode="lines+markers",
-        line={"color": "#2b8a3e"}, marker={"size": 5}, name="probe",
+        line={"color": GREEN}, marker={"size": 5}, name="probe",
         hovertemplate="step %{x:,d}: %{y:.2f}%<extra></extra>"))
     if baseline is not None and np.isfinite(baseline):
-        fig.add_hline(y=100 * baseline, line={"dash": "dot", "color": "#868e96"},
+        fig.add_hline(y=100 * baseline, line={"dash": "dot", "color": REFERENCE},
                       annotation_text="current bits alone", annotation_position="bottom right")
-    fig.update_layout(
-        title={"text": "Probe accuracy while training (%)", "x": 0, "font": {"size": FONT + 1}},
-        height=240, margin={"l": 10, "r": 10, "t": 40, "b": 10}, font={"size": FONT},
-        uirevision=revision, xaxis={"title": {"text": "training step"}, "rangemode": "tozero"},
-        yaxis={"range": [50, 100.5], "ticksuffix": "%"})
+    fig.update_layout(layout(
+        "Probe accuracy while training (%)", revision, 240,
+        xaxis={"title": {"text": "training step"}, "rangemode": "tozero"},
+        yaxis={"range": [50, 100.5], "ticksuffix": "%"}))
     return fig
 
 
@@ -242,7 +253,7 @@ def pca_figure(points: np.ndarray, carry: np.ndarray, explained: np.ndarray, pat
             x=path[:, 0], y=path[:, 1], mode="lines+markers+text", name="this sum",
             text=[str(t) if t in (0, step, len(path) - 1) else "" for t in range(len(path))],
             customdata=np.arange(len(path)), textposition="top center",
-            line={"color": "#212529", "width": 1.5}, marker={"color": "#212529", "size": 7},
+            line={"color": INK, "width": 1.5}, marker={"color": INK, "size": 7},
             hovertemplate="this sum, step %{customdata}<extra></extra>"))
         if step is not None and 0 <= step < len(path):
             fig.add_trace(go.Scatter(
@@ -250,12 +261,11 @@ def pca_figure(points: np.ndarray, carry: np.ndarray, explained: np.ndarray, pat
                 marker={"size": 18, "color": "rgba(0,0,0,0)", "line": {"color": HIGHLIGHT, "width": 3}},
                 hoverinfo="skip"))
     ev = 100 * np.asarray(explained, dtype=float)
-    fig.update_layout(
-        title={"text": "Hidden states, first two principal components", "x": 0, "font": {"size": FONT + 1}},
-        height=420, margin={"l": 10, "r": 10, "t": 40, "b": 10}, font={"size": FONT}, uirevision=revision,
+    fig.update_layout(layout(
+        "Hidden states, first two principal components", revision, 420,
         xaxis={"title": {"text": f"PC1 ({ev[0]:.0f}% of variance)"}, "zeroline": False},
         yaxis={"title": {"text": f"PC2 ({ev[1]:.0f}% of variance)"}, "zeroline": False},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0.0})
+        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0.0}))
     return fig
 
 
@@ -264,44 +274,17 @@ def length_figure(widths: np.ndarray, exact: np.ndarray, bit: np.ndarray, train_
     """Exact-sum and bit accuracy against bit width; the training width is marked."""
     fig = go.Figure([
         go.Scatter(x=widths, y=100 * np.asarray(exact), mode="lines+markers", name="exact sums",
-                   line={"color": "#2b8a3e"}, hovertemplate="%{x} bits: %{y:.1f}% exact<extra></extra>"),
+                   line={"color": GREEN}, hovertemplate="%{x} bits: %{y:.1f}% exact<extra></extra>"),
         go.Scatter(x=widths, y=100 * np.asarray(bit), mode="lines+markers", name="bits",
-                   line={"color": "#7048e8", "dash": "dot"},
+                   line={"color": PURPLE, "dash": "dot"},
                    hovertemplate="%{x} bits: %{y:.1f}% of bits<extra></extra>"),
     ])
-    fig.add_vline(x=train_bits, line={"dash": "dash", "color": "#868e96"},
+    fig.add_vline(x=train_bits, line={"dash": "dash", "color": REFERENCE},
                   annotation_text=f"trained on {train_bits} bits", annotation_position="bottom right")
     if current is not None and current != train_bits:
         fig.add_vline(x=current, line={"color": HIGHLIGHT, "width": 2})
-    fig.update_layout(
-        title={"text": "Accuracy on longer numbers, same weights (%)", "x": 0, "font": {"size": FONT + 1}},
-        height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10}, font={"size": FONT}, uirevision=revision,
+    fig.update_layout(layout(
+        "Accuracy on longer numbers, same weights (%)", revision, 300,
         xaxis={"title": {"text": "bit width"}}, yaxis={"range": [-2, 102], "ticksuffix": "%"},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0})
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0}))
     return fig
-
-
-def truth_frame(rows: Sequence[Mapping]) -> pd.DataFrame:
-    """The full adder's 8 rows with the network's and the probe's answers."""
-
-    def maybe(v, f):
-        return "–" if v is None else f(v)
-
-    return pd.DataFrame({
-        "a": [r["a"] for r in rows], "b": [r["b"] for r in rows], "c in": [r["carry_in"] for r in rows],
-        "sum": [r["sum_bit"] for r in rows], "c out": [r["carry_out"] for r in rows],
-        "net's bit": [maybe(r["pred_bit"], str) for r in rows],
-        "P(1)": [maybe(r["mean_prob"], lambda v: f"{v:.2f}") for r in rows],
-        "right": [maybe(r["bit_acc"], lambda v: f"{100 * v:.0f}%") for r in rows],
-        "probe's c": [maybe(r.get("probe_carry"), str) for r in rows],
-        "seen": [r["count"] for r in rows],
-    })
-
-
-def highlight_row(frame: pd.DataFrame, row: int | None):
-    """A Styler that shades row ``row`` (the current step's combination)."""
-    def shade(s):
-        on = row is not None and s.name == row
-        return ["background-color: #ffe3e3; font-weight: bold" if on else "" for _ in s]
-
-    return frame.style.apply(shade, axis=1).hide(axis="index")

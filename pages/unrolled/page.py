@@ -3,8 +3,10 @@
 import streamlit as st
 
 from engine.analysis.explain import explain_step, unroll_sum
+from pages.unrolled import analyses as A
 from pages.unrolled import figures as F
 from pages.unrolled import state as U
+from pages.unrolled import truth_table as TT
 from ui import live, predictions
 from ui.sums import fmt_bits
 from ui.theme import state_range
@@ -17,7 +19,7 @@ K = U.P  # widget keys of this page start with "unrolled."
 def model_panel():
     with st.sidebar:
         st.subheader("Model to look at")
-        options = [U.TRAINED, *([U.EXAMPLE] if U.example_available() else []),
+        options = [U.TRAINED, U.EXAMPLE,
                    *([U.LOADED] if U.loaded() else [])]
         wanted = U.ss().get(K + "source")
         U.choose_source(U.source())
@@ -61,7 +63,7 @@ def sum_controls(train_bits: int):
 
 
 def case_picker(container, model, bits: int):
-    options = U.case_options(model, bits)
+    options = A.case_options(model, bits)
     container.selectbox(
         "Hard cases", list(options), index=None, key=K + "case", on_change=U.pick_case,
         placeholder="Pick a sum with a long carry chain…",
@@ -86,14 +88,13 @@ def stepper(T: int):
 
 def unit_view(model, layer: int):
     """(unit order, starred units, correlations) for the heatmap rows."""
-    rep = U.report(model, layer)
+    rep = A.report(model, layer)
     corr = rep.correlation
     order = corr.ranking if U.ss().get(K + "sort", True) else range(model.config.hidden)
     return list(order), list(corr.strong(min_abs=0.5)[:3]) or [corr.best], corr.r, rep
 
 
 def unrolled_view():
-    live.advance()
     model, about = U.current_model()
     bits = U.width()
     pair, error = U.chosen_sum(bits)
@@ -135,12 +136,11 @@ def unrolled_view():
 
 
 def carry_view():
-    live.advance()
     model, _ = U.current_model()
     bits = U.width()
     pair, error = U.chosen_sum(bits)
     layer = int(U.ss().get(K + "layer", model.config.layers - 1)) % model.config.layers
-    rep = U.report(model, layer)
+    rep = A.report(model, layer)
     corr, probe = rep.correlation, rep.probe
     t = U.step_now(bits)
     u = unroll_sum(model, pair[0], pair[1], bits) if pair else None
@@ -152,7 +152,7 @@ def carry_view():
                    "is the one going out of each column: after step t the state is all that reaches "
                    "step t + 1, so that is what it must remember.")
     with right:
-        at = U.measured_at(f"report{layer}")
+        at = A.measured_at(f"report{layer}")
         if at is not None and U.is_live():
             st.caption(f"Analyses of the weights at training step {at:,}, remeasured every few seconds.")
         m1, m2 = st.columns(2)
@@ -162,7 +162,7 @@ def carry_view():
         m2.metric("From the current bits alone", f"{100 * probe.baseline_acc:.1f}%",
                   help="The best guess of the carry from a's and b's bit at this step, without memory.")
         if U.source() == U.TRAINED:
-            tracker = U.probe_series()
+            tracker = A.probe_series()
             st.plotly_chart(F.probe_curve_figure(tracker.steps, tracker.accuracy, probe.baseline_acc,
                                                  revision=id(U.session().trainer)), key=K + "probe_chart")
             st.caption("Measured on a sample of sums every few seconds while the model trains, on any page.")
@@ -173,7 +173,7 @@ def carry_view():
         current = None
         if u is not None:
             current = int(u.a_bits[t]) * 4 + int(u.b_bits[t]) * 2 + int(u.carry_in[t])
-        st.table(F.highlight_row(F.truth_frame(rep.truth), current))
+        st.table(TT.highlight_row(TT.truth_frame(rep.truth), current))
         st.caption("The shaded row is the current step's combination. The sum bit is a XOR b XOR carry in; "
                    "the carry out is 1 when at least two of them are 1.")
     with right:
@@ -185,12 +185,11 @@ def carry_view():
 
 
 def length_view():
-    live.advance()
     model, _ = U.current_model()
-    curve = U.length_curve(model)
+    curve = A.length_curve(model)
     st.plotly_chart(F.length_figure(curve.widths, curve.exact_acc, curve.bit_acc, curve.train_bits,
                                     current=U.width()), key=K + "length_chart")
-    at = U.measured_at("length")
+    at = A.measured_at("length")
     when = f" Measured at training step {at:,}; while training runs it is remeasured every few seconds." \
         if at is not None and U.is_live() else ""
     if curve.exact_acc.min() >= 1.0:
@@ -218,11 +217,11 @@ case_box = sum_controls(train_bits)
 case_picker(case_box, model, U.width())
 stepper(U.width())
 
-live_iv = live.interval(1)  # None while paused
-st.fragment(unrolled_view, run_every=U.fragment_interval(2, live_iv))()
+autoplay = U.autoplay_interval()  # the stepper's own timer while training is paused
+live.view(unrolled_view, every=2, idle_every=autoplay)()
 
 st.subheader("Where the carry lives")
-st.fragment(carry_view, run_every=U.fragment_interval(10, live_iv))()
+live.view(carry_view, every=10, idle_every=autoplay)()
 
 st.subheader("Longer numbers, same weights")
-st.fragment(length_view, run_every=U.fragment_interval(30, live_iv) if live_iv else None)()
+live.view(length_view, every=30)()

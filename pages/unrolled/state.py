@@ -3,9 +3,8 @@
 The page looks either at the model being trained (the session's trainer, see
 :mod:`ui.session`), at the solved example in ``assets/models`` or at a model
 loaded from an ``.npz`` file, kept here under its own key so loading never
-touches the training run. Analyses are memoised
-per session by the weights' fingerprint; while training runs they are
-refreshed at most every few seconds so live ticks stay short.
+touches the training run. The analyses of the chosen model are in
+:mod:`pages.unrolled.analyses`.
 """
 
 from __future__ import annotations
@@ -17,13 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from engine import checkpoint
-from engine.analysis.carry import CarryReport, carry_analysis, fingerprint
-from engine.analysis.explain import hard_cases, random_pair, wrong_sums
-from engine.analysis.generalise import LengthCurve, default_widths, length_generalisation
-from engine.analysis.probe import ProbeTracker
-from engine.data import eval_set
+from engine.analysis.carry import fingerprint
+from engine.analysis.explain import random_pair
 from engine.model import SequenceModel
-from ui.session import session, track_probe
+from ui.session import session
 from ui.sums import default_sum, parse_sum
 from ui.widget_state import WidgetState, ss
 
@@ -32,10 +28,7 @@ TRAINED, LOADED, EXAMPLE = "trained", "loaded", "example"
 EXAMPLE_PATH = Path(__file__).resolve().parents[2] / "assets" / "models" / "rnn_8bit.npz"
 EXAMPLE_LABEL = "example: a solved 8-bit RNN"
 MAX_UPLOAD_MB = max(1, checkpoint.MAX_BYTES // (1024 * 1024))
-REPORT_REFRESH_S = 3.0  # while training: recompute the carry analyses at most this often
-LENGTH_REFRESH_S = 6.0  # ... and the length-generalisation curve
 AUTOPLAY_S = 0.8  # seconds per step when autoplay is on
-MEMO_SIZE = 4
 
 
 @dataclass
@@ -56,15 +49,10 @@ def loaded() -> Loaded | None:
     return ss().get(P + "loaded")
 
 
-def example_available() -> bool:
-    return EXAMPLE_PATH.is_file()
-
-
 def example() -> Loaded | None:
     """The solved 8-bit RNN of ``assets/models`` (read once per session), or None if it cannot be read."""
     if P + "example" not in ss():
-        lm, error = read_model_file(EXAMPLE_PATH, EXAMPLE_PATH.name) if example_available() else (
-            None, f"The example model {EXAMPLE_PATH.name} is missing from assets/models.")
+        lm, error = read_model_file(EXAMPLE_PATH, EXAMPLE_PATH.name)
         ss()[P + "example"], ss()[P + "example_error"] = lm, error
     return ss()[P + "example"]
 
@@ -211,14 +199,6 @@ def pick_case() -> None:
     ss()[P + "case"] = None
 
 
-def case_options(model: SequenceModel, bits: int) -> dict[tuple[int, int], str]:
-    """(a, b) -> label: the hard cases at this width, then sums the network gets wrong (if any)."""
-    out = {(c["a"], c["b"]): c["label"] for c in hard_cases(bits)}
-    for a, b in memo_wrong(model):
-        out.setdefault((a, b), "the network gets this one wrong")
-    return out
-
-
 # --- stepping -------------------------------------------------------------------------------------
 
 
@@ -230,6 +210,7 @@ def step_now(T: int) -> int:
 
 
 REPEAT_S = 0.6  # a second call of the same stepper button within this time is the same click
+clock = time.perf_counter  # the stepper's clock (tests set their own)
 
 
 def move(delta: int | None = None, to: int | None = None, T: int = 1) -> None:
@@ -239,7 +220,7 @@ def move(delta: int | None = None, to: int | None = None, T: int = 1) -> None:
     (seen in the browser: two calls ~0.2 s apart), so a repeat of the same
     button within :data:`REPEAT_S` is ignored.
     """
-    now = time.perf_counter()
+    now = clock()
     last = ss().get(P + "last_move")
     if last is not None and last[0] == (delta, to) and now - last[1] < REPEAT_S:
         return
@@ -247,77 +228,19 @@ def move(delta: int | None = None, to: int | None = None, T: int = 1) -> None:
     t = int(ss().get(P + "t", 0))
     t = to if to is not None else t + (delta or 0)
     ss()[P + "t"] = min(max(t, 0), T - 1)
-    ss()[P + "auto_last"] = time.perf_counter()
+    ss()[P + "auto_last"] = clock()
 
 
 def autoplay_tick(T: int) -> None:
     """With autoplay on, move one step (wrapping round) every :data:`AUTOPLAY_S` seconds."""
     if not ss().get(P + "autoplay"):
         return
-    now = time.perf_counter()
+    now = clock()
     if now - ss().get(P + "auto_last", 0.0) >= AUTOPLAY_S * 0.95:
         ss()[P + "t"] = (step_now(T) + 1) % T
         ss()[P + "auto_last"] = now
 
 
-def fragment_interval(every: float, live_interval: float | None) -> float | None:
-    """``run_every`` of a live view: the training rate when playing, the autoplay rate when stepping."""
-    if live_interval is not None:
-        return live_interval * every
+def autoplay_interval() -> float | None:
+    """The stepper's timer: :data:`AUTOPLAY_S` with autoplay on, else None."""
     return AUTOPLAY_S if ss().get(P + "autoplay") else None
-
-
-# --- analyses (memoised by weights) ---------------------------------------------------------------
-
-
-def _memo(name: str, model: SequenceModel, compute, refresh_s: float):
-    """Memoise ``compute()`` by the model's fingerprint; while live, reuse a result for ``refresh_s``."""
-    store = ss().setdefault(P + "memo_" + name, {})
-    fp = fingerprint(model)
-    if fp in store:
-        return store[fp][1]
-    latest = store.get("latest")
-    fresh = latest is not None and time.perf_counter() - latest[1] < refresh_s
-    if fresh and is_live() and latest[0] is model:
-        return latest[2]
-    value = compute()
-    step = session().trainer.step if source() == TRAINED else None
-    store[fp] = (time.perf_counter(), value)
-    store["latest"] = (model, time.perf_counter(), value, step)
-    keys = [k for k in store if k != "latest"]
-    for k in keys[:-MEMO_SIZE]:
-        del store[k]
-    return value
-
-
-def measured_at(name: str) -> int | None:
-    """The training step at which the latest ``name`` analysis was computed (None for a loaded model)."""
-    latest = ss().get(P + "memo_" + name, {}).get("latest")
-    return None if latest is None or source() != TRAINED else latest[3]
-
-
-def report(model: SequenceModel, layer: int = -1) -> CarryReport:
-    """Correlation ranking, probe, truth table and PCA of ``model``'s ``layer`` on its evaluation set."""
-    return _memo(f"report{layer % model.config.layers}", model, lambda: carry_analysis(model, layer=layer),
-                 REPORT_REFRESH_S)
-
-
-def length_curve(model: SequenceModel) -> LengthCurve:
-    """Exact-sum accuracy from the training width to 64 bits."""
-    return _memo("length", model, lambda: length_generalisation(
-        model, default_widths(model.config.bits), max_pairs=None), LENGTH_REFRESH_S)
-
-
-def memo_wrong(model: SequenceModel) -> list[tuple[int, int]]:
-    return _memo("wrong", model, lambda: wrong_sums(model, eval_set(model.config.bits), limit=5),
-                 REPORT_REFRESH_S)
-
-
-def probe_series() -> ProbeTracker:
-    """Probe accuracy against training step of the session's trainer (a new series per run).
-
-    The live tick records it on every page (:func:`ui.session.track_probe`);
-    paused, this adds the current step.
-    """
-    lab = session()
-    return track_probe(lab, force=not lab.running)

@@ -8,18 +8,11 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from engine.xor.mlp import unit_order
-from ui.theme import FONT, HEIGHT, downsample
+from engine.xor.boundary import unit_order
+from ui.theme import BINARY, BLUE, FONT, HIGHLIGHT, INK, ORANGE, downsample, layout
 
-TARGET_COLORS = {0: "#1f5fbf", 1: "#d9480f"}  # blue for 0, orange for 1 (as the boundary's colours)
-BOUNDARY_SCALE = [[0.0, "#1f5fbf"], [0.5, "#f8f9fa"], [1.0, "#d9480f"]]
-
-
-def _layout(fig: go.Figure, title: str, revision, height: int = HEIGHT, **kw) -> go.Figure:
-    fig.update_layout(title={"text": title, "x": 0.0, "xanchor": "left", "font": {"size": FONT + 2}},
-                      height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, font={"size": FONT},
-                      uirevision=revision, **kw)
-    return fig
+TARGET_COLORS = BINARY  # blue for 0, orange for 1 (as the boundary's colours)
+BOUNDARY_SCALE = [[0.0, BLUE], [0.5, "#f8f9fa"], [1.0, ORANGE]]
 
 
 def input_label(x: Sequence[float]) -> str:
@@ -32,13 +25,13 @@ def loss_figure(losses: np.ndarray, loss_label: str, at_step: int | None = None,
     losses = np.asarray(losses, dtype=float)
     steps = np.arange(1, len(losses) + 1)
     x, y = downsample(steps, np.where(np.isfinite(losses) & (losses > 0), losses, np.nan))
-    fig = go.Figure(go.Scatter(x=x, y=y, mode="lines", name="loss", line={"color": "#1f5fbf", "width": 2},
+    fig = go.Figure(go.Scatter(x=x, y=y, mode="lines", name="loss", line={"color": BLUE, "width": 2},
                                hovertemplate="step %{x:,d}<br>loss %{y:.4g}<extra></extra>"))
     if at_step is not None and at_step < len(losses):
-        fig.add_vline(x=at_step, line={"color": "#e03131", "dash": "dash", "width": 2})
-    return _layout(fig, f"Loss: {loss_label} (log scale)", revision, showlegend=False,
-                   xaxis={"title": {"text": "step"}, "rangemode": "tozero"},
-                   yaxis={"type": "log", "exponentformat": "power"})
+        fig.add_vline(x=at_step, line={"color": HIGHLIGHT, "dash": "dash", "width": 2})
+    return fig.update_layout(layout(f"Loss: {loss_label} (log scale)", revision, showlegend=False,
+                             xaxis={"title": {"text": "step"}, "rangemode": "tozero"},
+                             yaxis={"type": "log", "exponentformat": "power"}))
 
 
 def boundary_figure(xs: np.ndarray, ys: np.ndarray, probs: np.ndarray, points: np.ndarray,
@@ -59,7 +52,7 @@ def boundary_figure(xs: np.ndarray, ys: np.ndarray, probs: np.ndarray, points: n
         fig.add_trace(go.Contour(
             x=xs, y=ys, z=probs, showscale=False, contours={"start": 0.5, "end": 0.5, "size": 1,
                                                             "coloring": "none"},
-            line={"color": "#111827", "width": 2, "dash": "dash"}, hoverinfo="skip", name="output = 0.5"))
+            line={"color": INK, "width": 2, "dash": "dash"}, hoverinfo="skip", name="output = 0.5"))
     for t in (0, 1):
         sel = np.asarray(targets) == t
         pts = np.asarray(points)[sel]
@@ -68,14 +61,14 @@ def boundary_figure(xs: np.ndarray, ys: np.ndarray, probs: np.ndarray, points: n
             marker={"size": 22, "color": TARGET_COLORS[t], "line": {"color": "white", "width": 3},
                     "symbol": "circle" if t else "square"},
             text=[f"{p:.2f}" for p in np.asarray(predictions)[sel]], textposition="top center",
-            textfont={"size": FONT, "color": "#111827"},
+            textfont={"size": FONT, "color": INK},
             hovertemplate=f"input %{{x:.0f}}, %{{y:.0f}}<br>prediction %{{text}}<extra>target {t}</extra>"))
     axis = {"range": [float(xs[0]), float(xs[-1])], "zeroline": False, "tickvals": [0, 0.5, 1],
             "constrain": "domain"}
-    return _layout(fig, "Decision boundary over the input plane", revision, height=440,
-                   xaxis={**axis, "title": {"text": "x₁"}},
-                   yaxis={**axis, "title": {"text": "x₂"}, "scaleanchor": "x"},
-                   legend={"orientation": "h", "y": -0.3, "yanchor": "top", "x": 0.0})
+    return fig.update_layout(layout("Decision boundary over the input plane", revision, height=440,
+                             xaxis={**axis, "title": {"text": "x₁"}},
+                             yaxis={**axis, "title": {"text": "x₂"}, "scaleanchor": "x"},
+                             legend={"orientation": "h", "y": -0.3, "yanchor": "top", "x": 0.0}))
 
 
 def hidden_figure(h: np.ndarray, points: np.ndarray, targets: np.ndarray, title: str,
@@ -83,7 +76,7 @@ def hidden_figure(h: np.ndarray, points: np.ndarray, targets: np.ndarray, title:
                   revision="xor_hidden") -> go.Figure:
     """One hidden layer's activations for the four inputs: inputs x units.
 
-    With ``sort`` the units are ordered by :func:`engine.xor.mlp.unit_order` (those that fire for
+    With ``sort`` the units are ordered by :func:`engine.xor.boundary.unit_order` (those that fire for
     XOR = 1 on the left), which makes the pattern the output reads easy to see.
     """
     h = np.asarray(h, dtype=float)
@@ -96,9 +89,10 @@ def hidden_figure(h: np.ndarray, points: np.ndarray, targets: np.ndarray, title:
         zmax=zmax, colorscale="Viridis", xgap=gap, ygap=2, colorbar={"title": {"text": "h"}, "thickness": 12},
         hovertemplate="input %{y}<br>unit %{x}: %{z:.3f}<extra></extra>")
     fig = go.Figure(heat)
-    return _layout(fig, title, revision, height=230, yaxis={"autorange": "reversed"},
-                   xaxis={"title": {"text": "units, sorted" if sort else "unit"}, "type": "category",
-                          "showticklabels": h.shape[1] <= 32})
+    x_axis = {"title": {"text": "units, sorted" if sort else "unit"}, "type": "category",
+             "showticklabels": h.shape[1] <= 32}
+    y_axis = {"autorange": "reversed"}
+    return fig.update_layout(layout(title, revision, height=230, xaxis=x_axis, yaxis=y_axis))
 
 
 def predictions_frame(points: np.ndarray, targets: np.ndarray, predictions: np.ndarray) -> pd.DataFrame:

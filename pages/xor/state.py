@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from engine.xor.mlp import ACTIVATIONS, LOSSES, OPTIMIZERS, XOR_X, XorConfig, decision_grid, train_xor
+from engine.xor.boundary import decision_grid
+from engine.xor.mlp import ACTIVATIONS, LOSSES, OPTIMIZERS, XOR_X, XorConfig, train_xor
 from ui.widget_state import WidgetState, ss
 
 P = "xor."

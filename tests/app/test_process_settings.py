@@ -1,4 +1,4 @@
-"""The app's process runs BLAS on one thread (see engine/_runtime.py).
+"""The app's process runs BLAS on one thread (see engine/runtime.py).
 
 The engine's matrices are tiny, so BLAS worker threads only add overhead and
 contend with other sessions. The setting works only if the engine is imported

@@ -35,3 +35,17 @@ def test_training_goes_on_and_the_status_updates_on_another_page(app):
     assert tr.step > first
     assert status(at)["State"].endswith("training")
     assert status(at)["Step"] == f"{tr.step:,}"
+
+
+def test_a_full_run_trains_one_chunk_however_many_live_views_the_page_has(app):
+    at = app.run()
+    at.button(key="train.play").click().run()  # the Train page has a driving view, then the status bar
+    lab = at.session_state["lab"]
+    for _ in range(2):
+        before = lab.ticks
+        at.run()
+        assert lab.ticks == before + 1
+    at.switch_page("pages/unrolled/page.py").run()  # three driving views and the status bar
+    before = lab.ticks
+    at.run()
+    assert lab.ticks == before + 1

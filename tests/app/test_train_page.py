@@ -89,7 +89,7 @@ def test_play_advances_on_every_run_and_pause_stops(app):
 def test_preset_fills_the_widgets_and_asks_to_reset_a_trained_model(app):
     at = app.run()
     at.button(key="train.step").click().run()
-    at.selectbox(key="train.preset").set_value("classic").run()
+    at.selectbox(key="train.preset.w").set_value("classic").run()
     assert lab(at).config == PRESETS["classic"]
     assert at.query_params["algorithm"] == "classic" and at.query_params["batch"] == "1"
     assert lab(at).trainer.config.algorithm == "batched"  # the running model is kept until a reset
@@ -101,7 +101,7 @@ def test_preset_fills_the_widgets_and_asks_to_reset_a_trained_model(app):
 
 def test_settings_apply_at_once_before_any_training(app):
     at = app.run()
-    at.number_input(key="train.hidden").set_value(8).run()
+    at.number_input(key="train.hidden.w").set_value(8).run()
     assert lab(at).trainer.config.hidden == 8 and not at.info
     assert chart(at, "train.hidden_chart")["data"][0]["y"] == [f"unit {i}" for i in range(8)]
 
@@ -111,7 +111,7 @@ def test_classic_preset_trains_one_sample_per_step(app):
     at.button(key="train.step").click().run()
     tr = lab(at).trainer
     assert tr.step > 0 and tr.samples == tr.step
-    assert at.number_input(key="train.batch").disabled
+    assert at.number_input(key="train.batch.w").disabled
 
 
 def test_hand_made_classic_link_trains_the_classic_loop(app):
@@ -120,8 +120,8 @@ def test_hand_made_classic_link_trains_the_classic_loop(app):
     assert not at.exception
     tr = lab(at).trainer
     assert tr.config == Config(algorithm="classic", lr=0.1).normalised()
-    assert at.selectbox(key="train.activation").value == "sigmoid"
-    assert at.number_input(key="train.batch").value == 1
+    assert at.selectbox(key="train.activation.w").value == "sigmoid"
+    assert at.number_input(key="train.batch.w").value == 1
     at.button(key="train.step").click().run()
     assert lab(at).trainer is tr and tr.step > 0 and tr.samples == tr.step
 
@@ -130,7 +130,7 @@ def test_architecture_change_keeps_the_model_until_reset(app):
     at = app.run()
     at.button(key="train.step").click().run()
     trained = lab(at).trainer
-    at.number_input(key="train.hidden").set_value(8).run()
+    at.number_input(key="train.hidden.w").set_value(8).run()
     assert lab(at).config.hidden == 8
     assert lab(at).trainer is trained and trained.config.hidden == 16
     (notice,) = at.info
@@ -143,7 +143,7 @@ def test_learning_rate_applies_at_once_without_reset(app):
     at = app.run()
     at.button(key="train.step").click().run()
     trained, step = lab(at).trainer, lab(at).trainer.step
-    at.select_slider(key="train.lr").set_value(0.01).run()
+    at.select_slider(key="train.lr.w").set_value(0.01).run()
     assert lab(at).trainer is trained and trained.step == step
     assert trained.config.lr == 0.01 and trained.optimizer.lr == 0.01
     assert not at.info  # nothing waits for a reset
@@ -155,8 +155,8 @@ def test_link_restores_the_configuration(app):
     at = open_with(app, wanted)
     assert not at.warning
     assert lab(at).config == wanted == lab(at).trainer.config
-    assert at.number_input(key="train.hidden").value == 8
-    assert at.slider(key="train.bits").value == 6
+    assert at.number_input(key="train.hidden.w").value == 8
+    assert at.slider(key="train.bits.w").value == 6
 
 
 def test_malformed_link_values_fall_back_with_warnings(app):
@@ -184,7 +184,7 @@ def test_divergence_ends_in_a_clear_state_and_reset_recovers(app):
     assert status(at)["State"].endswith("diverged")
     assert any("diverged" in e.value and "smaller learning rate" in e.value for e in at.error)
     assert at.button(key="train.play").disabled and not lab(at).running
-    at.select_slider(key="train.lr").set_value(0.05).run()
+    at.select_slider(key="train.lr.w").set_value(0.05).run()
     at.button(key="train.reset").click().run()
     assert status(at)["State"].endswith("idle") and not at.error
     at.button(key="train.step").click().run()
@@ -194,7 +194,7 @@ def test_divergence_ends_in_a_clear_state_and_reset_recovers(app):
 def test_a_model_that_cannot_be_built_gives_a_message(app, monkeypatch):
     monkeypatch.delitem(engine.model.CELLS, "lstm")
     at = app.run()
-    at.selectbox(key="train.preset").set_value("lstm").run()
+    at.selectbox(key="train.preset.w").set_value("lstm").run()
     assert any("Could not build" in e.value for e in at.error)
     at.button(key="train.reset_pending").click().run()
     assert not at.exception
@@ -205,7 +205,7 @@ def test_a_model_that_cannot_be_built_gives_a_message(app, monkeypatch):
 @pytest.mark.parametrize("preset", ["lstm"])
 def test_lstm_preset_trains(app, preset):
     at = app.run()
-    at.selectbox(key="train.preset").set_value(preset).run()
+    at.selectbox(key="train.preset.w").set_value(preset).run()
     at.button(key="train.step").click().run()
     assert not at.exception and not at.error
     assert lab(at).trainer.config.cell == "lstm" and lab(at).trainer.step > 0
@@ -217,13 +217,13 @@ def test_finished_run_disables_play_until_the_budget_grows(app):
     assert lab(at).trainer.status == "finished"
     assert at.button(key="train.play").disabled
     assert status(at)["State"].split()[-1] in ("finished", "solved")
-    at.number_input(key="train.steps").set_value(10).run()
+    at.number_input(key="train.steps.w").set_value(10).run()
     assert not at.button(key="train.play").disabled
 
 
 def test_pause_when_solved_stops_at_the_step_that_solves(app):
     at = open_with(app, Config(steps=100_000))
-    at.checkbox(key="train.auto_pause").check().run()
+    at.checkbox(key="train.auto_pause.w").check().run()
     at.button(key="train.play").click().run()
     for _ in range(40):
         if not lab(at).running:
@@ -244,5 +244,17 @@ def test_widgets_follow_a_reset_made_elsewhere(app):
     session = lab(at)
     session.trainer, session.config, session.resets = loaded, loaded.config, session.resets + 1  # as reset()
     at.run()
-    assert at.number_input(key="train.hidden").value == 6
+    assert at.number_input(key="train.hidden.w").value == 6
     assert lab(at).trainer is loaded and not at.info
+
+
+def test_settings_and_speed_survive_a_visit_to_another_page(app):
+    at = app.run()
+    at.number_input(key="train.hidden.w").set_value(12).run()
+    at.select_slider(key="train.speed.w").set_value("slow").run()
+    at.switch_page("pages/xor/page.py").run()
+    at.switch_page("pages/train/page.py").run()
+    assert not at.exception
+    assert at.number_input(key="train.hidden.w").value == 12
+    assert at.select_slider(key="train.speed.w").value == "slow"
+    assert lab(at).config.hidden == 12

@@ -107,10 +107,18 @@ def test_stepping_moves_the_outline_and_stays_in_range(page):
     assert outlined_step(page) == 0
 
 
-def test_one_click_delivered_twice_moves_one_step(page):
+def test_one_click_delivered_twice_moves_one_step(page, monkeypatch):
+    from pages.unrolled import state as U
+
+    now = [1000.0]
+    monkeypatch.setattr(U, "clock", lambda: now[0])
     page.button(key="unrolled.next").click().run()
-    page.button(key="unrolled.next").click().run()  # at once: the same click again
+    now[0] += U.REPEAT_S / 2  # the same click delivered again
+    page.button(key="unrolled.next").click().run()
     assert outlined_step(page) == 1
+    now[0] += U.REPEAT_S  # a new click of the same button
+    page.button(key="unrolled.next").click().run()
+    assert outlined_step(page) == 2
 
 
 def test_autoplay_moves_on_by_itself(page):
