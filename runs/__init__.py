@@ -1,0 +1,1 @@
+"""The run service and its store (never imports streamlit)."""
