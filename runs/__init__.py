@@ -1,1 +1,36 @@
-"""The run service and its store (never imports streamlit)."""
+"""The run service: training outside the page, in worker processes, recorded in a store.
+
+Never imports streamlit. How a page uses it::
+
+    from runs import RunService, RunError
+
+    service = RunService.get()                     # one per server: keep it in st.cache_resource
+    try:
+        run_id, key = service.start(config, origin="train", owner=visitor, pause_when_solved=True)
+    except RunError as e:                          # above the live cost budget: say e to the visitor
+        ...
+    service.command(run_id, key, "pause")          # also "resume", ("step", 10), ("lr", 0.01),
+    service.command(run_id, key, "step", 10)       # ("steps", 5000), ("pause_when_solved", 1), "stop"
+    store = service.store                          # or runs.Store(): reading needs no key
+    run = store.read_run(run_id)                   # dict: state, message, step, samples, lr, best_exact,
+                                                   # solved_at, config (dict), origin, owner, times
+    new = store.history(run_id, since=last_step)   # {"train": {col: array}, "evals": {col: array}}
+    model = store.snapshot(run_id)                 # the latest weights (SequenceModel), about 2 per s
+    step, npz = store.snapshot_bytes(run_id)       # the same as a model file, for downloads
+
+- The URL may carry ``run_id`` (anyone may watch) and ``key`` (control); the store keeps
+  only a hash of the key, and :meth:`RunService.command` refuses a wrong one.
+- A command takes effect within one chunk of training (~50 ms). States: ``runs.store.STATES``
+  (queued, training, paused, solved, finished, diverged, failed, interrupted).
+- Limits: live runs above :data:`runs.service.LIVE_BUDGET_SECONDS` per step (``engine.cost``)
+  are refused; beyond 4 x cores training runs, or a second live run of the same owner, a run
+  waits as ``queued``.
+- A killed server leaves its runs ``interrupted`` at their last checkpoint (every few seconds);
+  ``resume`` continues them exactly as if never stopped.
+- Command line: ``python -m runs list|show|export|resume`` (see ``runs/__main__.py``).
+"""
+
+from runs.service import RunError, RunService
+from runs.store import STATES, Store, StoreError, data_dir
+
+__all__ = ["RunError", "RunService", "STATES", "Store", "StoreError", "data_dir"]

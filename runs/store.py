@@ -232,13 +232,23 @@ class Store:
         def sweep(c):
             stale = [r[0] for r in c.execute(
                 "SELECT id FROM runs WHERE state IN ('queued', 'training') "
-                "AND COALESCE(heartbeat, created) < ?",
-                (now - lease,))]
+                "AND COALESCE(heartbeat, created) < ?", (now - lease,))]
             for run_id in stale:
-                _update(c, run_id, {"state": "interrupted", "message": "The server stopped while this run "
-                                    "was active; Resume continues it from its last checkpoint."})
+                _interrupt(c, run_id, INTERRUPTED)
             return stale
         return self._write(sweep)
+
+    def mark_interrupted(self, run_id: str, message: str = "") -> None:
+        """State interrupted, at the step of the last checkpoint (where Resume continues)."""
+        self._write(lambda c: _interrupt(c, run_id, message or INTERRUPTED))
+
+
+INTERRUPTED = "The server stopped while this run was active; Resume continues it from its last checkpoint."
+
+
+def _interrupt(c, run_id: str, message: str) -> None:
+    row = c.execute("SELECT step FROM checkpoints WHERE run_id = ?", (run_id,)).fetchone()
+    _update(c, run_id, {"state": "interrupted", "message": message, **({"step": row[0]} if row else {})})
 
 
 def _check_state(state: str) -> None:

@@ -18,7 +18,7 @@ from engine import checkpoint, train_state
 from engine.config import Config
 from engine.history import History
 from engine.train import DIVERGED, Trainer
-from runs.store import Store
+from runs.store import INTERRUPTED, Store
 
 CHUNK = 0.05  # seconds of training between looks at the command queue
 SNAPSHOT_EVERY = 0.5  # seconds between weights snapshots
@@ -117,10 +117,9 @@ class Worker:
         elif kind == "pause_when_solved":
             self.pause_when_solved = bool(value)
             self._record(pause_when_solved=int(self.pause_when_solved))
-        elif kind == "release":  # the service is closing: keep the run resumable and exit
-            state = "interrupted" if self.state == "training" else self.state
-            self._set_state(state, "The server stopped while this run was active; Resume continues it "
-                            "from its last checkpoint." if state == "interrupted" else "")
+        elif kind == "release":  # the server is gone or closing: keep the run resumable and exit
+            if self.state == "training":
+                self._set_state("interrupted", INTERRUPTED)
             return False
         elif kind == "stop":
             self._set_state("finished", f"Stopped at step {tr.step:,}.", final=True)
@@ -143,9 +142,7 @@ class Worker:
     def turn(self) -> bool:
         """One turn of the loop; returns False when the worker should exit."""
         if self.parent_gone():
-            self._set_state("interrupted", "The server stopped while this run was active; "
-                            "Resume continues it from its last checkpoint.")
-            return False
+            return self.apply("release", None)
         for kind, value in self.store.take_commands(self.run_id):
             if not self.apply(kind, value):
                 return False

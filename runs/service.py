@@ -1,0 +1,246 @@
+"""The run service: one per server process, it starts and supervises the workers.
+
+:meth:`RunService.get` returns the process's service for a data folder (a page
+keeps it in ``st.cache_resource``; it holds no per-visitor state). It admits
+runs (the live cost budget), queues them beyond the limits (at most
+``4 x cores`` training at once, one live run per visitor), starts a worker
+process per run (``spawn`` context: the server is multi-threaded), passes
+commands on through the store, and notices dead workers. Runs left
+queued or training by a server that died are marked interrupted.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import secrets
+import threading
+import time
+from pathlib import Path
+
+from engine import cost
+from engine.config import Config
+from runs import worker
+from runs.store import Store, data_dir
+
+LIVE_BUDGET_SECONDS = 0.25  # estimated seconds per step a live run may cost (engine.cost)
+LEASE = 10.0  # a queued or training run without a heartbeat this long is interrupted
+TICK = 0.1  # seconds between the supervisor's looks at its workers and queue
+RESUMABLE = ("paused", "solved", "interrupted", "finished", "queued")
+
+
+def elsewhere(run: dict) -> bool:
+    """Whether a worker of another process is looking after ``run`` (a recent heartbeat)."""
+    beat = run.get("heartbeat") or 0.0
+    fresh = time.time() - beat < 3 * worker.HEARTBEAT_EVERY
+    return run["state"] in ("training", "paused", "solved") and fresh
+
+
+class RunError(ValueError):
+    """A run cannot be started or commanded as asked; the message says why for a person."""
+
+
+def default_max_active() -> int:
+    return 4 * (os.cpu_count() or 1)
+
+
+class RunService:
+    _instances: dict[str, RunService] = {}
+    _instances_lock = threading.Lock()
+
+    @classmethod
+    def get(cls, folder=None) -> RunService:
+        """The process's service for ``folder`` (default: the data folder), created on first use."""
+        where = str(Path(folder if folder is not None else data_dir()).resolve())
+        with cls._instances_lock:
+            service = cls._instances.get(where)
+            if service is None or service.closed:
+                service = cls._instances[where] = cls(where)
+            return service
+
+    def __init__(self, folder=None, max_active: int | None = None, live_budget: float = LIVE_BUDGET_SECONDS,
+                 per_owner: int = 1, idle_exit: float = worker.IDLE_EXIT,
+                 checkpoint_every: float = worker.CHECKPOINT_EVERY):
+        self.store = Store(folder)
+        self.max_active = max_active or default_max_active()
+        self.live_budget, self.per_owner, self.idle_exit = live_budget, per_owner, idle_exit
+        self.checkpoint_every = checkpoint_every
+        self._ctx = multiprocessing.get_context("spawn")
+        self._workers: dict[str, multiprocessing.process.BaseProcess] = {}
+        self._queue: list[str] = []  # run ids waiting for a slot, oldest first
+        self._lock = threading.RLock()
+        self.closed = False
+        self.store.interrupt_stale(LEASE)
+        self._thread = threading.Thread(target=self._supervise, name="run-service", daemon=True)
+        self._thread.start()
+
+    # --- the page's calls ---------------------------------------------------
+
+    def check_budget(self, config: Config) -> None:
+        """Raise :class:`RunError` if ``config`` costs more per step than a live run may."""
+        est = cost.estimate(config)
+        if est.seconds > self.live_budget:
+            raise RunError(f"This model is too large to train live here: {est.describe()} (estimated), "
+                           f"and live runs may take at most {self.live_budget * 1e3:.0f} ms per step. "
+                           "Make it smaller (hidden units, layers, bits, batch) or evaluate less often, "
+                           "or train it with the command line (python -m engine).")
+
+    def start(self, config: Config, origin: str = "train", owner: str | None = None, live: bool = True,
+              pause_when_solved: bool = False) -> tuple[str, str]:
+        """Record a run and train it as soon as the limits allow; returns ``(run_id, control_key)``.
+
+        A live run (one a page shows) must fit the cost budget (:class:`RunError` if not).
+        """
+        config = config.validate()
+        if live:
+            self.check_budget(config)
+        key = secrets.token_urlsafe(16)
+        run_id = self.store.create_run(config, origin, owner=owner, key=key,
+                                       pause_when_solved=pause_when_solved)
+        self.store.update_run(run_id, heartbeat=time.time())
+        with self._lock:
+            self._queue.append(run_id)
+        self._schedule()
+        return run_id, key
+
+    def command(self, run_id: str, key: str | None, kind: str, value: float | None = None) -> None:
+        """Send a command (``worker.COMMANDS``) to a run; needs the run's control key."""
+        if kind not in worker.COMMANDS:
+            raise RunError(f"unknown command {kind!r}; the commands are {', '.join(worker.COMMANDS)}")
+        if not self.store.check_key(run_id, key):
+            raise RunError("this run can only be watched from here: its control key is missing or wrong")
+        run = self.store.read_run(run_id)
+        if kind in ("lr", "steps"):  # validate the value as the config would
+            field = "lr" if kind == "lr" else "steps"
+            try:
+                Config.from_dict(run["config"]).replace(**{field: value if kind == "lr" else int(value)})
+            except (ValueError, TypeError) as e:
+                raise RunError(str(e)) from None
+        with self._lock:
+            alive = self._alive(run_id)
+            if not alive and elsewhere(run):  # another process (the command line) trains it
+                self.store.send_command(run_id, kind, value)
+                return
+            if kind == "resume" and alive and run["state"] == "training":
+                return
+            if kind == "resume":
+                if run["state"] not in RESUMABLE:
+                    raise RunError(f"a {run['state']} run cannot be resumed")
+                if run_id not in self._queue:
+                    self._queue.append(run_id)
+                    if not alive:
+                        self.store.update_run(run_id, state="queued", heartbeat=time.time())
+            elif alive:
+                self.store.send_command(run_id, kind, value)
+            else:
+                self._command_idle(run, kind, value)
+        self._schedule()
+
+    def _command_idle(self, run: dict, kind: str, value) -> None:
+        """A command for a run without a worker: change the stored run, or start a worker to step."""
+        run_id = run["id"]
+        if kind == "step":
+            self.store.send_command(run_id, kind, value)
+            self._spawn(run_id, paused=True)
+        elif kind == "lr":
+            self.store.update_run(run_id, lr=float(value))
+        elif kind == "steps":
+            self.store.update_run(run_id, config=Config.from_dict(run["config"]).replace(
+                steps=int(value)).to_json())
+        elif kind == "pause_when_solved":
+            self.store.update_run(run_id, pause_when_solved=int(bool(value)))
+        elif kind in ("pause", "stop") and run["state"] == "queued":
+            if run_id in self._queue:
+                self._queue.remove(run_id)
+            state = "paused" if kind == "pause" else "finished"
+            message = "Stopped before it started." if kind == "stop" else ""
+            self.store.update_run(run_id, state=state, message=message)
+
+    def active(self) -> list[str]:
+        """Runs this service is training (or starting)."""
+        with self._lock:
+            return [r for r in self._workers if self._alive(r) and r not in self._idle()]
+
+    def close(self, wait: float = 10.0) -> None:
+        """Stop every worker (each checkpoints and exits), then the supervisor."""
+        self.closed = True
+        with self._lock:
+            procs = dict(self._workers)
+        for run_id, proc in procs.items():
+            if proc.is_alive():
+                self.store.send_command(run_id, "release")
+        deadline = time.monotonic() + wait
+        for proc in procs.values():
+            proc.join(max(0.0, deadline - time.monotonic()))
+            if proc.is_alive():
+                proc.kill()
+                proc.join(5)
+        self._thread.join(5)
+
+    # --- supervision --------------------------------------------------------
+
+    def _alive(self, run_id: str) -> bool:
+        proc = self._workers.get(run_id)
+        return proc is not None and proc.is_alive()
+
+    def _idle(self) -> set[str]:
+        ids = list(self._workers)
+        if not ids:
+            return set()
+        return {r["id"] for r in (self.store.read_run(i) for i in ids)
+                if r and r["state"] not in ("queued", "training")}
+
+    def _spawn(self, run_id: str, paused: bool = False) -> None:
+        proc = self._ctx.Process(target=worker.main, name=f"run-{run_id}", daemon=True,
+                                 args=(str(self.store.folder), run_id, os.getpid(), paused, self.idle_exit,
+                                       self.checkpoint_every))
+        proc.start()
+        self._workers[run_id] = proc
+
+    def _schedule(self) -> None:
+        """Reap dead workers and start queued runs while the limits allow."""
+        with self._lock:
+            for run_id, proc in list(self._workers.items()):
+                if not proc.is_alive():
+                    proc.join()
+                    del self._workers[run_id]
+                    run = self.store.read_run(run_id)
+                    if run and run["state"] in ("queued", "training") and run_id not in self._queue:
+                        self.store.mark_interrupted(run_id, (
+                            f"The worker stopped unexpectedly (exit code {proc.exitcode}); "
+                            "Resume continues from the last checkpoint."))
+            busy = self.active()
+            owners = [self.store.read_run(r)["owner"] for r in busy]
+            for run_id in list(self._queue):
+                if len(busy) >= self.max_active:
+                    break
+                run = self.store.read_run(run_id)
+                if run is None:
+                    self._queue.remove(run_id)
+                    continue
+                owner = run["owner"]
+                if owner is not None and owners.count(owner) >= self.per_owner:
+                    continue
+                self._queue.remove(run_id)
+                if self._alive(run_id):
+                    self.store.send_command(run_id, "resume")
+                    self.store.update_run(run_id, state="training")
+                else:
+                    self._spawn(run_id)
+                busy.append(run_id)
+                owners.append(owner)
+
+    def _supervise(self) -> None:
+        last_sweep = time.monotonic()
+        while not self.closed:
+            try:
+                self._schedule()
+                if time.monotonic() - last_sweep > LEASE / 4:
+                    with self._lock:
+                        for run_id in self._queue:  # queued runs are alive while their service is
+                            self.store.update_run(run_id, heartbeat=time.time())
+                    self.store.interrupt_stale(LEASE)
+                    last_sweep = time.monotonic()
+            except Exception:  # a locked or vanished database: try again next tick
+                pass
+            time.sleep(TICK)
