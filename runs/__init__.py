@@ -30,7 +30,11 @@ Never imports streamlit. How a page uses it::
 - Command line: ``python -m runs list|show|export|resume`` (see ``runs/__main__.py``).
 """
 
-from runs.service import RunError, RunService
-from runs.store import STATES, Store, StoreError, data_dir
+from engine.runtime import tune_process
+
+tune_process()  # before NumPy loads (in a worker process too): one BLAS thread, big arrays kept in the heap
+
+from runs.service import RunError, RunService  # noqa: E402
+from runs.store import STATES, Store, StoreError, data_dir  # noqa: E402
 
 __all__ = ["RunError", "RunService", "STATES", "Store", "StoreError", "data_dir"]
