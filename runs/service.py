@@ -4,16 +4,20 @@
 keeps it in ``st.cache_resource``; it holds no per-visitor state). It admits
 runs (the live cost budget), queues them beyond the limits (at most
 ``4 x cores`` training at once, one live run per visitor), starts a worker
-process per run (``spawn`` context: the server is multi-threaded), passes
+process per run (``runs.worker.cli`` in a fresh interpreter, as the
+``spawn`` start method gives, never a fork of the multi-threaded server; not
+multiprocessing itself, whose children re-run the parent's ``__main__``, which
+under Streamlit is the page script), passes
 commands on through the store, and notices dead workers. Runs left
 queued or training by a server that died are marked interrupted.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import secrets
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -23,6 +27,7 @@ from engine.config import Config
 from runs import worker
 from runs.store import Store, data_dir
 
+ROOT = str(Path(__file__).resolve().parents[1])  # the project folder, where ``runs`` is importable
 LIVE_BUDGET_SECONDS = 0.25  # estimated seconds per step a live run may cost (engine.cost)
 LEASE = 10.0  # a queued or training run without a heartbeat this long is interrupted
 TICK = 0.1  # seconds between the supervisor's looks at its workers and queue
@@ -65,8 +70,7 @@ class RunService:
         self.max_active = max_active or default_max_active()
         self.live_budget, self.per_owner, self.idle_exit = live_budget, per_owner, idle_exit
         self.checkpoint_every = checkpoint_every
-        self._ctx = multiprocessing.get_context("spawn")
-        self._workers: dict[str, multiprocessing.process.BaseProcess] = {}
+        self._workers: dict[str, subprocess.Popen] = {}
         self._queue: list[str] = []  # run ids waiting for a slot, oldest first
         self._lock = threading.RLock()
         self.closed = False
@@ -167,21 +171,22 @@ class RunService:
         with self._lock:
             procs = dict(self._workers)
         for run_id, proc in procs.items():
-            if proc.is_alive():
+            if proc.poll() is None:
                 self.store.send_command(run_id, "release")
         deadline = time.monotonic() + wait
         for proc in procs.values():
-            proc.join(max(0.0, deadline - time.monotonic()))
-            if proc.is_alive():
+            try:
+                proc.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
                 proc.kill()
-                proc.join(5)
+                proc.wait(5)
         self._thread.join(5)
 
     # --- supervision --------------------------------------------------------
 
     def _alive(self, run_id: str) -> bool:
         proc = self._workers.get(run_id)
-        return proc is not None and proc.is_alive()
+        return proc is not None and proc.poll() is None
 
     def _idle(self) -> set[str]:
         ids = list(self._workers)
@@ -191,23 +196,25 @@ class RunService:
                 if r and r["state"] not in ("queued", "training")}
 
     def _spawn(self, run_id: str, paused: bool = False) -> None:
-        proc = self._ctx.Process(target=worker.main, name=f"run-{run_id}", daemon=True,
-                                 args=(str(self.store.folder), run_id, os.getpid(), paused, self.idle_exit,
-                                       self.checkpoint_every))
-        proc.start()
-        self._workers[run_id] = proc
+        cmd = [sys.executable, "-c", "from runs.worker import cli; cli()", str(self.store.folder), run_id,
+               "--parent", str(os.getpid()), "--idle-exit", repr(self.idle_exit),
+               "--checkpoint-every", repr(self.checkpoint_every)]
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])))
+        # A session of its own: a Ctrl-C in the server's terminal reaches the server only; the
+        # worker notices its parent is gone, checkpoints and exits.
+        self._workers[run_id] = subprocess.Popen(cmd + (["--paused"] if paused else []), env=env, cwd=ROOT,
+                                                 stdin=subprocess.DEVNULL, start_new_session=True)
 
     def _schedule(self) -> None:
         """Reap dead workers and start queued runs while the limits allow."""
         with self._lock:
             for run_id, proc in list(self._workers.items()):
-                if not proc.is_alive():
-                    proc.join()
+                if proc.poll() is not None:
                     del self._workers[run_id]
                     run = self.store.read_run(run_id)
                     if run and run["state"] in ("queued", "training") and run_id not in self._queue:
                         self.store.mark_interrupted(run_id, (
-                            f"The worker stopped unexpectedly (exit code {proc.exitcode}); "
+                            f"The worker stopped unexpectedly (exit code {proc.returncode}); "
                             "Resume continues from the last checkpoint."))
             busy = self.active()
             owners = [self.store.read_run(r)["owner"] for r in busy]

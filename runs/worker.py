@@ -10,6 +10,7 @@ interrupted and exits. Runs at a lower OS priority than the server.
 
 from __future__ import annotations
 
+import argparse
 import os
 import time
 import traceback
@@ -199,3 +200,17 @@ def main(folder: str, run_id: str, parent_pid: int | None, paused: bool = False,
         store.update_run(run_id, state="failed", message=f"The worker failed: {detail}", ended=time.time())
     finally:
         store.close()
+
+
+
+def cli(argv=None) -> None:
+    """How the service starts a worker: ``python -c "from runs.worker import cli; cli()" FOLDER RUN_ID``."""
+    parser = argparse.ArgumentParser(prog="runs worker", description="Train one stored run.")
+    parser.add_argument("folder")
+    parser.add_argument("run_id")
+    parser.add_argument("--parent", type=int, help="exit when this process is no longer the parent")
+    parser.add_argument("--paused", action="store_true", help="start paused (waiting for commands)")
+    parser.add_argument("--idle-exit", type=float, default=IDLE_EXIT)
+    parser.add_argument("--checkpoint-every", type=float, default=CHECKPOINT_EVERY)
+    args = parser.parse_args(argv)
+    main(args.folder, args.run_id, args.parent, args.paused, args.idle_exit, args.checkpoint_every)

@@ -180,4 +180,30 @@ def test_closing_the_service_leaves_runs_resumable(make_service):
     service.close()
     run = service.store.read_run(run_id)
     assert run["state"] == "interrupted" and service.store.checkpoint(run_id)[0] == run["step"]
-    assert service._workers[run_id].exitcode == 0
+    assert service._workers[run_id].returncode == 0
+
+
+MAIN_SCRIPT = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    with open(Path(sys.argv[1]) / "main-ran.txt", "a") as f:  # Streamlit runs a page as __main__
+        f.write("ran\\n")
+    from engine.config import Config
+    from runs.service import RunService
+    service = RunService(sys.argv[1])
+    run_id, _ = service.start(Config(hidden=4, bits=4, batch=8, steps=200))
+    deadline = time.monotonic() + 120
+    while service.store.read_run(run_id)["state"] != "finished" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    print(service.store.read_run(run_id)["state"])
+    service.close()
+""")
+
+
+def test_a_worker_never_reruns_the_servers_main_script(tmp_path):
+    script = tmp_path / "page.py"
+    script.write_text(MAIN_SCRIPT)
+    out = subprocess.run([sys.executable, str(script), str(tmp_path)], cwd=ROOT, capture_output=True,
+                         text=True, timeout=180, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert out.stdout.strip() == "finished", out.stderr
+    assert (tmp_path / "main-ran.txt").read_text() == "ran\n"
