@@ -2,7 +2,7 @@
 
 Never imports streamlit. How a page uses it::
 
-    from runs import RunService, RunError
+    from runs import RunError, RunService, RunView
 
     service = RunService.get()                     # one per server: keep it in st.cache_resource
     try:
@@ -17,6 +17,9 @@ Never imports streamlit. How a page uses it::
     new = store.history(run_id, since=last_step)   # {"train": {col: array}, "evals": {col: array}}
     model = store.snapshot(run_id)                 # the latest weights (SequenceModel), about 2 per s
     step, npz = store.snapshot_bytes(run_id)       # the same as a model file, for downloads
+    view = RunView(store, run_id)                  # or: a trainer-shaped view for the figures
+    view.refresh()                                 # on each poll: reads only what is new
+    view.history, view.model, view.step, view.state, view.done, view.solved_at_step
 
 - The URL may carry ``run_id`` (anyone may watch) and ``key`` (control); the store keeps
   only a hash of the key, and :meth:`RunService.command` refuses a wrong one.
@@ -36,5 +39,6 @@ tune_process()  # before NumPy loads (in a worker process too): one BLAS thread,
 
 from runs.service import RunError, RunService  # noqa: E402
 from runs.store import STATES, Store, StoreError, data_dir  # noqa: E402
+from runs.view import RunView  # noqa: E402
 
-__all__ = ["RunError", "RunService", "STATES", "Store", "StoreError", "data_dir"]
+__all__ = ["RunError", "RunService", "RunView", "STATES", "Store", "StoreError", "data_dir"]
