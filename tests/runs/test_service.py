@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import wait_for
+from run_helpers import wait_for
 
 from engine.config import Config
 from engine.train import Trainer

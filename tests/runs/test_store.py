@@ -1,8 +1,10 @@
 """The run store: round trips, migrations, concurrent writers."""
 
 import math
-import multiprocessing
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +15,7 @@ from engine.train import Trainer
 from runs import migrations
 from runs.store import Store, StoreError
 
+ROOT = Path(__file__).resolve().parents[2]
 CONFIG = Config(hidden=4, bits=4, batch=8, steps=50, eval_every=10)
 
 
@@ -142,27 +145,34 @@ def test_data_folder_comes_from_the_environment_and_is_created(tmp_path, monkeyp
     assert mode == "wal"
 
 
-def _writer(folder, run_id, blocks):
-    store = Store(folder)
-    for i in range(blocks):
-        store.record(run_id, train=rows(1 + 10 * i, 10), step=10 * (i + 1), heartbeat=float(i))
-        store.send_command(run_id, "lr", float(i))
-    store.close()
+WRITER = """
+import sys
+import numpy as np
+from runs.store import Store
+folder, run_id, blocks = sys.argv[1], sys.argv[2], int(sys.argv[3])
+store = Store(folder)
+for i in range(blocks):
+    steps = np.arange(1 + 10 * i, 11 + 10 * i, dtype=float)
+    store.record(run_id, train={"step": steps, "loss": steps / 7, "grad_norm": steps, "samples": steps,
+                                "lr": steps * 0}, step=10 * (i + 1), heartbeat=float(i))
+    store.send_command(run_id, "lr", float(i))
+"""
 
 
 def test_concurrent_writers_lose_nothing(tmp_path):
     store = Store(tmp_path)
     ids = [store.create_run(CONFIG, "sweep") for _ in range(4)]
-    ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_writer, args=(str(tmp_path), run_id, 40)) for run_id in ids]
-    for p in procs:
-        p.start()
-    seen = 0
-    while any(p.is_alive() for p in procs):  # a reader alongside the writers
-        seen = max(seen, sum(len(store.history(r)["train"]["step"]) for r in ids))
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), run_id, "40"], cwd=ROOT)
+             for run_id in ids]
+    try:
+        while any(p.poll() is None for p in procs):  # a reader alongside the writers
+            for run_id in ids:
+                hist = store.history(run_id)["train"]["step"]
+                np.testing.assert_array_equal(hist, np.arange(1, len(hist) + 1))  # whole blocks only
+    finally:
         for p in procs:
-            p.join(0.01)
-    assert all(p.exitcode == 0 for p in procs)
+            p.wait(120)
+    assert [p.returncode for p in procs] == [0] * 4
     for run_id in ids:
         np.testing.assert_array_equal(store.history(run_id)["train"]["step"], np.arange(1, 401))
         assert store.read_run(run_id)["step"] == 400
