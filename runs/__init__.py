@@ -9,6 +9,11 @@ Never imports streamlit. How a page uses it::
         run_id, key = service.start(config, origin="train", owner=visitor, pause_when_solved=True)
     except RunError as e:                          # above the live cost budget: say e to the visitor
         ...
+    # paused=True: a worker builds the model and records step 0, then waits (Play = "resume");
+    # model=loaded_model: start from given weights; copy_of=other_id: train a copy of a run
+    # (what a Share link's visitor may do: the copy is theirs, the original is not)
+    service.queue_position(run_id)                 # 1, 2, ... while it waits for a slot; else None
+    service.delete(run_id, key)                    # stop its worker, remove everything stored
     service.command(run_id, key, "pause")          # also "resume", ("step", 10), ("lr", 0.01),
     service.command(run_id, key, "step", 10)       # ("steps", 5000), ("pause_when_solved", 1), "stop"
     store = service.store                          # or runs.Store(): reading needs no key

@@ -22,8 +22,9 @@ import threading
 import time
 from pathlib import Path
 
-from engine import cost
+from engine import checkpoint, cost
 from engine.config import Config
+from engine.model import SequenceModel
 from runs import worker
 from runs.store import Store, data_dir
 
@@ -90,22 +91,58 @@ class RunService:
                            "or train it with the command line (python -m engine).")
 
     def start(self, config: Config, origin: str = "train", owner: str | None = None, live: bool = True,
-              pause_when_solved: bool = False) -> tuple[str, str]:
+              pause_when_solved: bool = False, paused: bool = False, model: SequenceModel | None = None,
+              copy_of: str | None = None) -> tuple[str, str]:
         """Record a run and train it as soon as the limits allow; returns ``(run_id, control_key)``.
 
         A live run (one a page shows) must fit the cost budget (:class:`RunError` if not).
+        ``paused``: a worker builds the model and records step 0, then waits for "resume" or
+        "step" (a page's fresh model before Play). ``model``: start from these weights (a loaded
+        model; its architecture must be ``config``'s). ``copy_of``: a copy of that run at its
+        latest checkpoint, with its history (anyone watching a run may train a copy).
         """
         config = config.validate()
         if live:
             self.check_budget(config)
+        if model is not None and model.config.architecture != config.architecture:
+            raise RunError("the weights do not fit these settings: the cell, its size, the bits "
+                           "and the precision must be the model's")
         key = secrets.token_urlsafe(16)
-        run_id = self.store.create_run(config, origin, owner=owner, key=key,
-                                       pause_when_solved=pause_when_solved)
+        if copy_of is not None:
+            if self.store.checkpoint(copy_of) is None:
+                raise RunError("that run has no checkpoint to copy yet; try again in a moment")
+            run_id = self.store.copy_run(copy_of, origin, owner=owner, key=key)
+        else:
+            run_id = self.store.create_run(config, origin, owner=owner, key=key,
+                                           pause_when_solved=pause_when_solved)
+            if model is not None:
+                self.store.record(run_id, snapshot=(0, checkpoint.to_bytes(model)))
         self.store.update_run(run_id, heartbeat=time.time())
         with self._lock:
-            self._queue.append(run_id)
+            if paused:
+                self._spawn(run_id, paused=True)
+            else:
+                self._queue.append(run_id)
         self._schedule()
         return run_id, key
+
+    def delete(self, run_id: str, key: str | None) -> None:
+        """Stop the run's worker (if any) and remove the run with everything stored for it."""
+        if not self.store.check_key(run_id, key):
+            raise RunError("this run can only be watched from here: its control key is missing or wrong")
+        with self._lock:
+            if run_id in self._queue:
+                self._queue.remove(run_id)
+            proc = self._workers.pop(run_id, None)
+        if proc is not None and proc.poll() is None:
+            proc.kill()  # the store stays sound: every write is one transaction
+            proc.wait(30)
+        self.store.delete_run(run_id)
+
+    def queue_position(self, run_id: str) -> int | None:
+        """1 for the next run to start, ...; None when the run is not waiting here."""
+        with self._lock:
+            return self._queue.index(run_id) + 1 if run_id in self._queue else None
 
     def command(self, run_id: str, key: str | None, kind: str, value: float | None = None) -> None:
         """Send a command (``worker.COMMANDS``) to a run; needs the run's control key."""

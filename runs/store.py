@@ -9,8 +9,7 @@ transaction. The schema version lives in ``PRAGMA user_version`` and
 
 Weights are stored as model files (:mod:`engine.checkpoint`) and training
 states as :mod:`engine.train_state` bytes: ``.npz`` archives, never pickles.
-History is stored as blocks of float64 rows (raw bytes plus their column
-names), one block per worker write.
+History is stored as blocks of float64 rows (raw bytes plus their column names), one block per write.
 """
 
 from __future__ import annotations
@@ -34,7 +33,6 @@ from runs.migrations import StoreError, migrate
 
 # Every state a run can be in (no CHECK constraint in SQL: a new state needs no migration).
 STATES = ("queued", "training", "paused", "solved", "finished", "diverged", "failed", "interrupted")
-ACTIVE = ("queued", "training")  # a worker is (or is about to be) busy with these
 ORIGINS = ("train", "sweep", "upload", "cli")
 TABLES = {"train": ("step", "loss", "grad_norm", "samples", "lr"),
           "evals": ("step", "eval_loss", "exact_acc", "bit_acc")}
@@ -88,7 +86,7 @@ class Store:
             conn.execute("ROLLBACK")
             raise
 
-    def close(self) -> None:
+    def close(self) -> None:  # this thread's connection
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
@@ -123,6 +121,26 @@ class Store:
         if owner is not None:
             sql, args = sql + " AND owner = ?", args + [owner]
         return [_run_dict(r) for r in self._conn().execute(sql + " ORDER BY created DESC", args)]
+
+    def copy_run(self, source: str, origin: str, owner: str | None = None, key: str | None = None) -> str:
+        """A new paused run that continues ``source`` from its latest checkpoint (history included)."""
+        run_id, now = uuid.uuid4().hex[:12], time.time()
+
+        def copy(c):
+            step = c.execute("SELECT step FROM checkpoints WHERE run_id = ?", (source,)).fetchone()[0]
+            c.execute("""INSERT INTO runs (id, config, state, origin, owner, key_hash, message, step, samples,
+                             lr, best_exact, solved_at, created, updated, pause_when_solved)
+                         SELECT ?, config, 'paused', ?, ?, ?, '', ?, samples, lr, best_exact, solved_at, ?, ?,
+                             pause_when_solved FROM runs WHERE id = ?""",
+                      (run_id, origin, owner, key and hash_key(key), step, now, now, source))
+            c.execute("""INSERT INTO history SELECT ?, kind, first_step, last_step, n, columns, data
+                         FROM history WHERE run_id = ? AND first_step <= ?""", (run_id, source, step))
+            c.execute("INSERT INTO checkpoints SELECT ?, step, state FROM checkpoints WHERE run_id = ?",
+                      (run_id, source))
+        if origin not in ORIGINS:
+            raise StoreError(f"origin must be one of {', '.join(ORIGINS)} (got {origin!r})")
+        self._write(copy)
+        return run_id
 
     def update_run(self, run_id: str, **fields) -> None:
         self._write(lambda c: _update(c, run_id, fields))
@@ -192,8 +210,7 @@ class Store:
 
     def snapshot_bytes(self, run_id: str) -> tuple[int, bytes] | None:
         """``(step, model file bytes)`` of the latest weights, or None."""
-        row = self._conn().execute("SELECT step, weights FROM snapshots WHERE run_id = ?",
-                                   (run_id,)).fetchone()
+        row = self._conn().execute("SELECT step, weights FROM snapshots WHERE run_id=?", (run_id,)).fetchone()
         return (row[0], bytes(row[1])) if row else None
 
     def snapshot(self, run_id: str) -> SequenceModel | None:

@@ -18,6 +18,7 @@ import traceback
 from engine import checkpoint, train_state
 from engine.config import Config
 from engine.history import History
+from engine.model import SequenceModel
 from engine.train import DIVERGED, Trainer
 from runs.store import INTERRUPTED, Store
 
@@ -50,8 +51,10 @@ class Worker:
                 table.extend(**cols[kind])
             self.trainer = train_state.restore(data, history=history)
             self.written = (len(history.train), len(history.evals))
-        else:
-            self.trainer = Trainer(config)
+        else:  # a new run, from given weights (a loaded model) or fresh ones
+            snap = store.snapshot(run_id)
+            model = None if snap is None else SequenceModel(config, params=snap.params)
+            self.trainer = Trainer(config, model=model)
             self.written = (0, 0)
         tr = self.trainer
         if run["lr"] is not None and run["lr"] != tr.config.lr:  # changed while no worker ran

@@ -207,3 +207,59 @@ def test_a_worker_never_reruns_the_servers_main_script(tmp_path):
                          text=True, timeout=180, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert out.stdout.strip() == "finished", out.stderr
     assert (tmp_path / "main-ran.txt").read_text() == "ran\n"
+
+
+def test_a_paused_start_builds_step_zero_and_waits(make_service):
+    service = make_service()
+    run_id, key = service.start(SMALL, paused=True)
+    wait_for(lambda: state_of(service, run_id) == "paused" and service.store.snapshot(run_id) is not None,
+             what="the paused run's first snapshot")
+    assert service.store.read_run(run_id)["step"] == 0 and service.active() == []
+    fresh = Trainer(SMALL)
+    np.testing.assert_array_equal(service.store.snapshot(run_id).params["Why"], fresh.model.params["Why"])
+    assert service.store.history(run_id)["evals"]["step"].tolist() == [0.0]
+    service.command(run_id, key, "resume")
+    wait_for(lambda: state_of(service, run_id) == "finished", what="the run to finish")
+
+
+def test_a_run_can_start_from_given_weights(make_service):
+    service = make_service()
+    donor = Trainer(SMALL)
+    donor.advance(100)
+    run_id, _ = service.start(SMALL.replace(steps=150), origin="upload", model=donor.model)
+    wait_for(lambda: state_of(service, run_id) == "finished", what="the run to finish")
+    ref = Trainer(SMALL.replace(steps=150), model=donor.model)  # fresh optimizer and data, given weights
+    ref.run()
+    np.testing.assert_array_equal(service.store.snapshot(run_id).params["Why"], ref.model.params["Why"])
+    with pytest.raises(RunError, match="do not fit"):
+        service.start(SMALL.replace(hidden=5), model=donor.model)
+
+
+def test_a_copy_continues_like_the_original_and_cannot_touch_it(make_service):
+    service = make_service()
+    src, src_key = service.start(SMALL, paused=True)
+    wait_for(lambda: state_of(service, src) == "paused", what="the source run")
+    service.command(src, src_key, "step", 120)
+    wait_for(lambda: service.store.read_run(src)["step"] == 120 and state_of(service, src) == "paused",
+             what="120 steps")
+    copy, copy_key = service.start(SMALL, owner="someone else", copy_of=src)
+    wait_for(lambda: state_of(service, copy) == "finished", what="the copy to finish")
+    whole = Trainer(SMALL)
+    whole.run()
+    np.testing.assert_array_equal(service.store.history(copy)["train"]["loss"], whole.history.train["loss"])
+    assert service.store.read_run(src)["step"] == 120
+    with pytest.raises(RunError, match="control key"):
+        service.command(src, copy_key, "resume")
+
+
+def test_delete_stops_the_worker_and_removes_the_run(make_service):
+    service = make_service(max_active=1)
+    a, ka = service.start(LONG)
+    b, kb = service.start(LONG)
+    wait_for(lambda: state_of(service, a) == "training", what="training")
+    assert service.queue_position(b) == 1 and service.queue_position(a) is None
+    proc = service._workers[a]
+    service.delete(a, ka)
+    assert proc.poll() is not None and service.store.read_run(a) is None
+    wait_for(lambda: state_of(service, b) == "training", what="the queued run to start")
+    service.delete(b, kb)
