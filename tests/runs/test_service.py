@@ -263,3 +263,13 @@ def test_delete_stops_the_worker_and_removes_the_run(make_service):
     assert proc.poll() is not None and service.store.read_run(a) is None
     wait_for(lambda: state_of(service, b) == "training", what="the queued run to start")
     service.delete(b, kb)
+
+
+def test_workers_run_at_a_lower_priority_than_the_server(make_service):
+    service = make_service()
+    run_id, key = service.start(LONG, paused=True)
+    wait_for(lambda: state_of(service, run_id) == "paused", what="the worker")
+    pid = service._workers[run_id].pid
+    nice = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+    assert nice > os.nice(0) or nice == 19
+    service.command(run_id, key, "stop")
