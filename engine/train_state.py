@@ -27,6 +27,15 @@ from engine.train import Trainer
 
 FORMAT = "rnn-addition-lab/train-state/1"
 
+# Every attribute of a Trainer, by how a restore gets it back: captured here, or rebuilt from the
+# configuration (same values), or a measurement that changes no result. A new attribute must be
+# added to one of these (a test checks), so a change to the trainer cannot break exact resumption
+# unnoticed.
+CAPTURED = ("model", "optimizer", "rng", "legacy_rng", "history", "step", "samples", "status", "message",
+            "solved_at_step", "_start_xent", "eval_xent", "config")
+REBUILT = ("loss_fn", "eval_batch")
+NOT_STATE = ("step_seconds", "last_dh_norm")  # a timing average; the latest step's gradient norms
+
 
 class TrainStateError(ValueError):
     """A training state could not be read; the message says why."""

@@ -81,3 +81,13 @@ def test_history_extend_matches_row_by_row_appends():
     b.train.extend(**{n: rows[:, i] for i, n in enumerate(b.train.names)})
     for n in a.train.names:
         np.testing.assert_array_equal(a.train[n], b.train[n])
+
+
+@pytest.mark.parametrize("name", ["adam", "classic"])
+def test_every_trainer_attribute_is_captured_or_rebuilt(name):
+    tr = Trainer(CASES[name])
+    tr.advance(3)
+    known = set(train_state.CAPTURED) | set(train_state.REBUILT) | set(train_state.NOT_STATE)
+    unknown = sorted(set(vars(tr)) - known)
+    assert not unknown, (f"Trainer has new attributes {unknown}: capture them in engine.train_state "
+                         "(or list them as rebuilt) so a resumed run continues exactly")
