@@ -1,80 +1,83 @@
-"""What a configuration costs to train: multiply-adds per step and a rough time.
+"""What a configuration costs, and the budgets the app holds runs and checks to.
 
-The estimate counts the multiply-adds of the recurrent layers' matrix products
-(a cell with ``g`` gate blocks does ``g * H * (inputs + H)`` per sum and bit)
-and the read-out, times three for a training step (forward, and the two
-products of the backward pass), plus the step's share of the periodic
-evaluation (a forward pass over the evaluation set every ``eval_every``
-steps). Seconds come from a deliberately modest throughput, as on a busy
-shared machine, plus a fixed cost per time step for NumPy's per-call
-overhead: it is an order of magnitude to decide what may run live, not a
-promise.
+The schema (:mod:`engine.schema`) says which values a setting may take; the
+engine trains any of them. Some allowed combinations are too heavy for a page
+that trains live or checks gradients by brute force (512 units in four LSTM
+layers on 64-bit sums, batches of 4,096). Those are refused by the named rules
+here, each with a message that gives the estimate and the limit, never by a
+second, narrower range.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine import data
-from engine.config import Config
+from engine.schema import number
 
-GATES = {"rnn": 1, "gru": 3, "lstm": 4}  # weight blocks per cell
-MACS_PER_SECOND = 4e8  # multiply-adds per second assumed for the estimate
-SECONDS_PER_CALL_STEP = 2e-5  # NumPy overhead per time step and layer of one pass
+GATES = {"rnn": 1, "gru": 3, "lstm": 4}  # weight blocks per recurrent layer
+LIVE_LIMIT = 5e8  # multiply-adds per training step the app trains live (about half a second a step)
+# The gradient check runs the network twice per weight: up to a 4-layer LSTM of 8 units.
+CHECK_LIMIT = 1.5e8
+
+
+def forward_cost(cell: str, hidden: int, layers: int, bits: int, batch: int) -> float:
+    """Multiply-adds of one forward pass over ``batch`` sums of ``bits`` steps."""
+    g, inputs, macs = GATES.get(cell, 4), 2, 0
+    for _ in range(layers):
+        macs += g * hidden * (inputs + hidden)
+        inputs = hidden
+    return float(batch * bits * (macs + hidden))  # + the read-out
+
+
+def parameters(cell: str, hidden: int, layers: int) -> int:
+    """Number of weights (biases included) of a model."""
+    g, inputs, n = GATES.get(cell, 4), 2, 0
+    for _ in range(layers):
+        n += g * hidden * (inputs + hidden + 1)
+        inputs = hidden
+    return n + hidden + 1
+
+
+def step_cost(config) -> float:
+    """Multiply-adds of one training step: a forward pass and a backward pass (about twice as much)."""
+    return 3 * forward_cost(config.cell, config.hidden, config.layers, config.bits, config.batch)
+
+
+def check_cost(config, batch: int, bits: int) -> float:
+    """Multiply-adds of a finite-difference gradient check: two forward passes per weight."""
+    n = parameters(config.cell, config.hidden, config.layers)
+    return 2 * n * forward_cost(config.cell, config.hidden, config.layers, bits, batch)
 
 
 @dataclass(frozen=True)
-class StepCost:
-    """The estimated cost of a configuration.
+class Budget:
+    """A named limit on an estimated cost, with the message a refused configuration gets."""
 
-    Attributes
-    ----------
-    train_macs : multiply-adds of one training step
-    eval_macs : multiply-adds of one evaluation (every ``eval_every`` steps)
-    seconds : estimated wall time of one step, its share of evaluation included
-    """
+    name: str
+    limit: float
+    what: str  # what is too heavy, for the message
+    advice: str
 
-    train_macs: float
-    eval_macs: float
-    eval_every: int
-    seconds: float
-
-    @property
-    def macs(self) -> float:
-        """Multiply-adds per step, the step's share of evaluation included."""
-        return self.train_macs + self.eval_macs / self.eval_every
-
-    def describe(self) -> str:
-        return f"about {_short(self.macs)} multiply-adds, {_duration(self.seconds)} per step"
+    def refuse(self, cost: float) -> str:
+        """Why a configuration of this ``cost`` is refused ("" when it is within the limit)."""
+        if cost <= self.limit:
+            return ""
+        return (f"{self.what}: estimated cost {number(round(cost))} multiply-adds, limit "
+                f"{number(round(self.limit))} ({self.name}). {self.advice}")
 
 
-def _short(n: float) -> str:
-    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if n >= size:
-            return f"{n / size:.3g}{unit}"
-    return f"{n:.3g}"
+LIVE = Budget("live training budget", LIVE_LIMIT, "Too heavy to train live on this page, per step",
+              "Use fewer hidden units, layers or bits, or a smaller batch (the command line trains any "
+              "allowed size).")
+CHECK = Budget("gradient-check budget", CHECK_LIMIT, "Too heavy to check by nudging every weight",
+               "Use fewer hidden units or layers.")
 
 
-def _duration(seconds: float) -> str:
-    return f"{seconds * 1e3:.3g} ms" if seconds < 1 else f"{seconds:.3g} s"
+def live_problem(config) -> str:
+    """Why the app will not train ``config`` live ("" when it will)."""
+    return LIVE.refuse(step_cost(config))
 
 
-def forward_macs(config: Config) -> float:
-    """Multiply-adds of one forward pass for one sum at one bit position."""
-    g, H = GATES[config.cell], config.hidden
-    macs = g * H * (2 + H)  # first layer: two input bits
-    macs += (config.layers - 1) * g * H * (H + H)
-    return macs + H  # read-out
-
-
-def estimate(config: Config) -> StepCost:
-    """The estimated cost of training ``config`` (validated first)."""
-    config = config.validate()
-    per_sum = forward_macs(config) * config.bits
-    train = 3 * per_sum * config.batch
-    n_eval = min(data.operand_limit(config.bits) ** 2, 16384)  # the size of data.eval_set
-    evaluation = per_sum * n_eval
-    overhead = SECONDS_PER_CALL_STEP * config.bits * config.layers
-    seconds = (train + evaluation / config.eval_every) / MACS_PER_SECOND
-    seconds += 3 * overhead + overhead / config.eval_every
-    return StepCost(train_macs=train, eval_macs=evaluation, eval_every=config.eval_every, seconds=seconds)
+def check_problem(config, batch: int, bits: int) -> str:
+    """Why the app will not run a gradient check of ``config`` ("" when it will)."""
+    return CHECK.refuse(check_cost(config, batch, bits))

@@ -30,8 +30,8 @@ Never imports streamlit. How a page uses it::
   only a hash of the key, and :meth:`RunService.command` refuses a wrong one.
 - A command takes effect within one chunk of training (~50 ms). States: ``runs.store.STATES``
   (queued, training, paused, solved, finished, diverged, failed, interrupted).
-- Limits: live runs above :data:`runs.service.LIVE_BUDGET_SECONDS` per step (``engine.cost``)
-  are refused; beyond 4 x cores training runs, or a second live run of the same owner, a run
+- Limits: live runs above the live training budget (``engine.cost.LIVE``: multiply-adds per
+  step) are refused; beyond 4 x cores training runs, or a second live run of the same owner, a run
   waits as ``queued``.
 - A killed server leaves its runs ``interrupted`` at their last checkpoint (every few seconds);
   ``resume`` continues them exactly as if never stopped.

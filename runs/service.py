@@ -29,7 +29,6 @@ from runs import worker
 from runs.store import Store, data_dir
 
 ROOT = str(Path(__file__).resolve().parents[1])  # the project folder, where ``runs`` is importable
-LIVE_BUDGET_SECONDS = 0.25  # estimated seconds per step a live run may cost (engine.cost)
 LEASE = 10.0  # a queued or training run without a heartbeat this long is interrupted
 TICK = 0.1  # seconds between the supervisor's looks at its workers and queue
 RESUMABLE = ("paused", "solved", "interrupted", "finished", "queued")
@@ -64,12 +63,11 @@ class RunService:
                 service = cls._instances[where] = cls(where)
             return service
 
-    def __init__(self, folder=None, max_active: int | None = None, live_budget: float = LIVE_BUDGET_SECONDS,
-                 per_owner: int = 1, idle_exit: float = worker.IDLE_EXIT,
-                 checkpoint_every: float = worker.CHECKPOINT_EVERY):
+    def __init__(self, folder=None, max_active: int | None = None, per_owner: int = 1,
+                 idle_exit: float = worker.IDLE_EXIT, checkpoint_every: float = worker.CHECKPOINT_EVERY):
         self.store = Store(folder)
         self.max_active = max_active or default_max_active()
-        self.live_budget, self.per_owner, self.idle_exit = live_budget, per_owner, idle_exit
+        self.per_owner, self.idle_exit = per_owner, idle_exit
         self.checkpoint_every = checkpoint_every
         self._workers: dict[str, subprocess.Popen] = {}
         self._queue: list[str] = []  # run ids waiting for a slot, oldest first
@@ -82,13 +80,11 @@ class RunService:
     # --- the page's calls ---------------------------------------------------
 
     def check_budget(self, config: Config) -> None:
-        """Raise :class:`RunError` if ``config`` costs more per step than a live run may."""
-        est = cost.estimate(config)
-        if est.seconds > self.live_budget:
-            raise RunError(f"This model is too large to train live here: {est.describe()} (estimated), "
-                           f"and live runs may take at most {self.live_budget * 1e3:.0f} ms per step. "
-                           "Make it smaller (hidden units, layers, bits, batch) or evaluate less often, "
-                           "or train it with the command line (python -m engine).")
+        """Raise :class:`RunError` if ``config`` costs more per step than a live run may
+        (:data:`engine.cost.LIVE`; the message gives the estimate and the limit)."""
+        problem = cost.live_problem(config)
+        if problem:
+            raise RunError(problem)
 
     def start(self, config: Config, origin: str = "train", owner: str | None = None, live: bool = True,
               pause_when_solved: bool = False, paused: bool = False, model: SequenceModel | None = None,

@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 from run_helpers import wait_for
 
+from engine import cost
 from engine.config import Config
+from engine.schema import number
 from engine.train import Trainer
 from runs.service import RunError
 
@@ -38,9 +40,12 @@ def test_a_run_trains_in_a_worker_and_matches_the_trainer(make_service):
 def test_too_costly_live_runs_are_refused_with_estimate_and_limit(make_service):
     service = make_service()
     heavy = Config(cell="lstm", hidden=256, layers=4, bits=16)
-    with pytest.raises(RunError, match=r"multiply-adds.*at most 250 ms per step"):
+    with pytest.raises(RunError, match=r"estimated cost [\d,]+ multiply-adds, limit [\d,]+") as refused:
         service.start(heavy)
     assert service.store.list_runs() == []
+    assert number(round(cost.step_cost(heavy))) in str(refused.value)
+    run_id, _ = service.start(heavy, live=False, paused=True)  # the command line and sweeps are not limited
+    service.delete(run_id, _)
 
 
 def test_commands_need_the_control_key(make_service):
