@@ -33,7 +33,7 @@ def parameters(cell: str, hidden: int, layers: int) -> int:
     """Number of weights (biases included) of a model."""
     g, inputs, n = GATES.get(cell, 4), 2, 0
     for _ in range(layers):
-        n += g * hidden * (inputs + hidden + 1)
+        n += g * hidden * (inputs + hidden + 1) + (hidden if cell == "gru" else 0)  # GRU: its own b_hn
         inputs = hidden
     return n + hidden + 1
 
