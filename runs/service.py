@@ -1,15 +1,12 @@
 """The run service: one per server process, it starts and supervises the workers.
 
-:meth:`RunService.get` returns the process's service for a data folder (a page
-keeps it in ``st.cache_resource``; it holds no per-visitor state). It admits
-runs (the live cost budget), queues them beyond the limits (at most
-``4 x cores`` training at once, one live run per visitor), starts a worker
-process per run (``runs.worker.cli`` in a fresh interpreter, as the
-``spawn`` start method gives, never a fork of the multi-threaded server; not
-multiprocessing itself, whose children re-run the parent's ``__main__``, which
-under Streamlit is the page script), passes
-commands on through the store, and notices dead workers. Runs left
-queued or training by a server that died are marked interrupted.
+:meth:`RunService.get` returns the process's service for a data folder (a page keeps it in
+``st.cache_resource``; it holds no per-visitor state). It admits runs (the live cost budget),
+queues them beyond the limits (``4 x cores`` training at once, one live run per visitor), starts
+a worker process per run (``runs.worker.cli`` in a fresh interpreter, as the ``spawn`` start
+method would, never a fork of the multi-threaded server; not multiprocessing itself, whose
+children re-run the parent's ``__main__``, under Streamlit the page script), passes commands on
+through the store and notices dead workers. Runs a dead server left active become interrupted.
 """
 
 from __future__ import annotations
@@ -45,10 +42,6 @@ class RunError(ValueError):
     """A run cannot be started or commanded as asked; the message says why for a person."""
 
 
-def default_max_active() -> int:
-    return 4 * (os.cpu_count() or 1)
-
-
 class RunService:
     _instances: dict[str, RunService] = {}
     _instances_lock = threading.Lock()
@@ -63,14 +56,17 @@ class RunService:
                 service = cls._instances[where] = cls(where)
             return service
 
-    def __init__(self, folder=None, max_active: int | None = None, per_owner: int = 1,
+    def __init__(self, folder=None, max_active: int | None = None, max_workers: int | None = None,
+                 per_owner: int = 1,
                  idle_exit: float = worker.IDLE_EXIT, checkpoint_every: float = worker.CHECKPOINT_EVERY):
         self.store = Store(folder)
-        self.max_active = max_active or default_max_active()
+        self.max_active = max_active or 4 * (os.cpu_count() or 1)  # runs training at once
+        self.max_workers = max_workers or 2 * self.max_active  # processes, idle (paused) ones included
         self.per_owner, self.idle_exit = per_owner, idle_exit
         self.checkpoint_every = checkpoint_every
         self._workers: dict[str, subprocess.Popen] = {}
         self._queue: list[str] = []  # run ids waiting for a slot, oldest first
+        self._touched: dict[str, float] = {}  # run id -> when it was last started or commanded
         self._lock = threading.RLock()
         self.closed = False
         self.store.interrupt_stale(LEASE)
@@ -147,6 +143,7 @@ class RunService:
         if not self.store.check_key(run_id, key):
             raise RunError("this run can only be watched from here: its control key is missing or wrong")
         run = self.store.read_run(run_id)
+        self._touched[run_id] = time.monotonic()
         if kind in ("lr", "steps"):  # validate the value as the config would
             field = "lr" if kind == "lr" else "steps"
             try:
@@ -228,7 +225,21 @@ class RunService:
         return {r["id"] for r in (self.store.read_run(i) for i in ids)
                 if r and r["state"] not in ("queued", "training")}
 
+    def _make_room(self) -> None:
+        """At ``max_workers`` processes, ask the paused ones least recently started or commanded to
+        checkpoint and exit (their runs stay paused; the next command starts a worker again)."""
+        alive = [r for r in self._workers if self._alive(r)]
+        excess = len(alive) + 1 - self.max_workers
+        if excess <= 0:
+            return
+        idle = [run for run in (self.store.read_run(r) for r in alive)
+                if run and run["state"] not in ("queued", "training")]
+        for run in sorted(idle, key=lambda run: self._touched.get(run["id"], 0.0))[:excess]:
+            self.store.send_command(run["id"], "release")
+
     def _spawn(self, run_id: str, paused: bool = False) -> None:
+        self._make_room()
+        self._touched[run_id] = time.monotonic()
         cmd = [sys.executable, "-c", "from runs.worker import cli; cli()", str(self.store.folder), run_id,
                "--parent", str(os.getpid()), "--idle-exit", repr(self.idle_exit),
                "--checkpoint-every", repr(self.checkpoint_every)]

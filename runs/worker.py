@@ -173,8 +173,11 @@ class Worker:
         return True
 
     def run(self) -> None:
-        while self.turn():
-            pass
+        try:
+            while self.turn():
+                pass
+        finally:  # no heartbeat: no worker looks after this run any more
+            self.store.update_run(self.run_id, heartbeat=None)
 
 
 def _rows_after(table, n: int) -> dict | None:

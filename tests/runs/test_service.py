@@ -182,10 +182,11 @@ def test_closing_the_service_leaves_runs_resumable(make_service):
     service = make_service()
     run_id, key = service.start(LONG)
     wait_for(lambda: service.store.read_run(run_id)["step"] > 0, what="training")
+    proc = service._workers[run_id]
     service.close()
     run = service.store.read_run(run_id)
     assert run["state"] == "interrupted" and service.store.checkpoint(run_id)[0] == run["step"]
-    assert service._workers[run_id].returncode == 0
+    assert proc.returncode == 0
 
 
 MAIN_SCRIPT = textwrap.dedent("""
@@ -278,3 +279,18 @@ def test_workers_run_at_a_lower_priority_than_the_server(make_service):
     nice = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
     assert nice > os.nice(0) or nice == 19
     service.command(run_id, key, "stop")
+
+
+def test_idle_workers_make_room_beyond_the_process_limit(make_service):
+    service = make_service(max_active=1, max_workers=2)
+    first, k1 = service.start(SMALL, paused=True)
+    second, _ = service.start(SMALL, paused=True)
+    wait_for(lambda: state_of(service, first) == state_of(service, second) == "paused", what="two paused")
+    first_worker = service._workers[first]
+    third, _ = service.start(SMALL, paused=True)  # the least recently used worker is asked to leave
+    wait_for(lambda: first_worker.poll() is not None, what="the first worker to exit")
+    assert service._alive(second)
+    wait_for(lambda: state_of(service, third) == "paused", what="the third run")
+    assert state_of(service, first) == "paused"  # its run is as it was
+    service.command(first, k1, "resume")  # and trains again on demand
+    wait_for(lambda: state_of(service, first) == "finished", what="the first run to finish")
