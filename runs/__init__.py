@@ -22,6 +22,7 @@ Never imports streamlit. How a page uses it::
     new = store.history(run_id, since=last_step)   # {"train": {col: array}, "evals": {col: array}}
     model = store.snapshot(run_id)                 # the latest weights (SequenceModel), about 2 per s
     step, npz = store.snapshot_bytes(run_id)       # the same as a model file, for downloads
+    text = runs.export.history_csv(store.history(run_id))  # the history CSV (as the page's download)
     view = RunView(store, run_id)                  # or: a trainer-shaped view for the figures
     view.refresh()                                 # on each poll: reads only what is new
     view.history, view.model, view.step, view.state, view.done, view.solved_at_step

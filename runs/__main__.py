@@ -9,11 +9,11 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import time
 
+from runs.export import history_csv
 from runs.store import Store, StoreError
 
 COLUMNS = ("id", "state", "origin", "step", "best_exact", "solved_at", "created")
@@ -72,18 +72,9 @@ def cmd_export(store: Store, args) -> None:
         print(f"Wrote the weights at step {found[0]:,} to {args.npz}.")
     else:
         hist = store.history(args.id)
-        train, evals = hist["train"], hist["evals"]
-        at = {int(s): i for i, s in enumerate(evals["step"])}
-        names = list(train) + [k for k in evals if k != "step"]
         with open(args.csv, "w", newline="") as f:
-            out = csv.writer(f)
-            out.writerow(names)
-            for i in range(len(train["step"])):
-                j = at.get(int(train["step"][i]))
-                row = [repr(float(train[k][i])) for k in train]
-                row += [repr(float(evals[k][j])) if j is not None else "" for k in evals if k != "step"]
-                out.writerow(row)
-        print(f"Wrote {len(train['step']):,} steps of history to {args.csv}.")
+            f.write(history_csv(hist))
+        print(f"Wrote {len(hist['train']['step']):,} steps of history to {args.csv}.")
 
 
 def cmd_resume(store: Store, args) -> None:

@@ -14,6 +14,7 @@ from engine.train import Trainer
 from runs.__main__ import main
 from runs.store import Store
 from runs.worker import Worker
+from ui import downloads
 
 CONFIG = Config(hidden=4, bits=4, batch=8, steps=200, eval_every=10, seed=5)
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,10 +65,11 @@ def test_export_writes_the_weights_and_the_history(tmp_path):
         np.testing.assert_array_equal(model.params[k], v)
     with open(table) as f:
         rows = list(csv.DictReader(f))
-    assert len(rows) == 80
-    assert [float(r["loss"]) for r in rows] == ref.history.train["loss"].tolist()
+    assert len(rows) == 81  # the evaluation before training, then one row per step
+    assert [float(r["loss"]) for r in rows[1:]] == ref.history.train["loss"].tolist()
     evaluated = [r for r in rows if r["exact_acc"]]
-    assert [float(r["step"]) for r in evaluated] == ref.history.evals["step"][1:].tolist()
+    assert [int(r["step"]) for r in evaluated] == ref.history.evals["step"].tolist()
+    assert table.read_text() == downloads.history_csv(ref.history).decode()  # as the page's download
 
 
 def test_resume_finishes_the_run_as_if_never_stopped(tmp_path):
