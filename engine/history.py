@@ -31,6 +31,20 @@ class Columns:
             self._data[k][n] = row[k]
         self._n = n + 1
 
+    def extend(self, **columns) -> None:
+        """Append many rows at once, one equally long array per column."""
+        k = len(columns[self.names[0]])
+        need = self._n + k
+        if need > len(self._data[self.names[0]]):
+            size = max(need, 2 * len(self._data[self.names[0]]))
+            for name, col in self._data.items():
+                grown = np.empty(size)
+                grown[: self._n] = col[: self._n]
+                self._data[name] = grown
+        for name in self.names:
+            self._data[name][self._n: need] = columns[name]
+        self._n = need
+
     def __getitem__(self, name: str) -> np.ndarray:
         view = self._data[name][: self._n]
         view.flags.writeable = False

@@ -1,0 +1,99 @@
+"""A page's window on a stored run: the parts of a trainer a view reads, kept fresh from the store.
+
+A page that observes a run (instead of training in its script thread) holds a
+:class:`RunView` and calls :meth:`RunView.refresh` on each poll; the view reads
+only what is new (history rows after the last step it has, the weights only
+when a newer snapshot exists), so polling a long run stays cheap. It offers
+the attributes the pages' figures read from an :class:`engine.train.Trainer`
+(``config``, ``step``, ``samples``, ``history``, ``model``, ``solved_at_step``,
+``message``, ``done``) plus the run's ``state``. It never trains and never
+writes.
+"""
+
+from __future__ import annotations
+
+from engine import checkpoint
+from engine.config import Config
+from engine.history import History
+from engine.model import SequenceModel
+from runs.store import Store
+
+FINAL = ("finished", "diverged", "failed")
+
+
+class RunView:
+    """Read-only, trainer-shaped view of run ``run_id`` in ``store``.
+
+    Attributes
+    ----------
+    run : the run's row as :meth:`Store.read_run` gives it (None if the run was deleted)
+    state : the run's state (``runs.store.STATES``)
+    config : its :class:`Config` (the learning rate and budget follow commands)
+    step, samples, solved_at_step, message : as the worker last recorded them
+    history : a :class:`History` of every recorded row
+    model : the latest weights snapshot, or None before the worker's first one
+    snapshot_step : the step of those weights (may trail ``step`` by up to half a second)
+    """
+
+    def __init__(self, store: Store, run_id: str):
+        self.store, self.run_id = store, run_id
+        self.run: dict | None = None
+        self.history = History()
+        self.model: SequenceModel | None = None
+        self.snapshot_step = -1
+        self.refresh()
+
+    def refresh(self) -> bool:
+        """Read what is new; returns whether anything changed."""
+        run = self.store.read_run(self.run_id)
+        if run is None:
+            changed, self.run = self.run is not None, None
+            return changed
+        went_back = self.run is not None and run["step"] < self.run["step"]  # resumed from a checkpoint
+        changed = run != self.run
+        if went_back:
+            self.history, self.snapshot_step = History(), -1
+        self.run = run
+        since = int(self.history.train.last("step", -1)) if len(self.history.train) else -1
+        if since < 0 and len(self.history.evals):
+            since = int(self.history.evals.last("step"))
+        new = self.store.history(self.run_id, since=since)
+        for kind, table in (("train", self.history.train), ("evals", self.history.evals)):
+            if len(new[kind]["step"]):
+                table.extend(**new[kind])
+                changed = True
+        found = self.store.snapshot_bytes(self.run_id)
+        if found is not None and found[0] != self.snapshot_step:
+            self.snapshot_step, self.model = found[0], checkpoint.load(found[1])
+            changed = True
+        return changed
+
+    # --- what the figures read from a trainer -----------------------------------
+
+    @property
+    def state(self) -> str | None:
+        return self.run["state"] if self.run else None
+
+    @property
+    def config(self) -> Config:
+        return Config.from_dict(self.run["config"])
+
+    @property
+    def step(self) -> int:
+        return self.run["step"] if self.run else 0
+
+    @property
+    def samples(self) -> int:
+        return self.run["samples"] if self.run else 0
+
+    @property
+    def solved_at_step(self) -> int | None:
+        return self.run["solved_at"] if self.run else None
+
+    @property
+    def message(self) -> str:
+        return self.run["message"] if self.run else "This run was deleted."
+
+    @property
+    def done(self) -> bool:
+        return self.run is None or self.run["state"] in FINAL
