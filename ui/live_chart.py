@@ -17,6 +17,7 @@ Use ``live_chart(fig, key="page.name")`` where a live view would call
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -68,7 +69,10 @@ def ensure_plotly_js(static: Path = STATIC) -> Path:
     return dest
 
 
-ensure_plotly_js()
+try:
+    ensure_plotly_js()
+except OSError as e:  # a read-only install: the charts then say that plotly.js could not be loaded
+    logging.getLogger(__name__).warning("could not copy plotly.js into %s: %s", STATIC, e)
 
 _component = st.components.v2.component(
     "rnn_lab_live_chart",
