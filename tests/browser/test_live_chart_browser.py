@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 import urllib.request
 
@@ -65,3 +66,18 @@ def test_the_chart_node_survives_ten_updates_and_keeps_the_zoom(app_url, page):
     assert lines.count() >= 1 and lines.first.get_attribute("d")
     save_screenshot(page, "live_chart_zoomed_while_training")
     page.get_by_role("button", name="Pause", exact=True).click()
+
+
+def test_no_chart_is_mounted_anew_when_a_run_stops(app_url, page):
+    """The whole page reruns when training stops by itself; the four charts stay the same nodes."""
+    charts = ".live-chart"
+    open_app(page, app_url + "/?" + urllib.parse.urlencode(to_params(Config().replace(steps=300))))
+    page.wait_for_function(f"() => [...document.querySelectorAll({charts!r})].length === 4")
+    page.evaluate(f"() => {{ window.__charts = [...document.querySelectorAll({charts!r})]; }}")
+    page.get_by_role("button", name="Play", exact=True).click()
+    page.locator(".st-key-status_bar").get_by_text(re.compile("solved|finished")).wait_for(timeout=60_000)
+    page.wait_for_function(f"() => document.querySelector({LOSS!r}).dataset.draws > 1")
+    now = f"document.querySelectorAll({charts!r})"
+    same = page.evaluate(f"() => window.__charts.map((n, i) => n === {now}[i] && n.isConnected)")
+    assert same == [True] * 4, same
+    save_screenshot(page, "live_chart_after_run_stopped")
