@@ -32,8 +32,9 @@ HERE = Path(__file__).resolve().parent
 STATIC = HERE.parent / "static"  # next to streamlit_app.py, as Streamlit's static serving expects
 PLOTLY_JS = "plotly.min.js"
 PLOTLY_SRC = f"app/static/{PLOTLY_JS}"  # relative to the page, so a server.baseUrlPath still works
-# Plotly config of every live chart: no logo; the tool bar shows on hover (zoom, pan, reset).
-CONFIG = {"displaylogo": False, "responsive": True}
+# Plotly config of every live chart: no logo; the tool bar shows on hover (zoom, pan, reset). The chart
+# follows its column's width by itself (a ResizeObserver in live_chart.js), so no "responsive".
+CONFIG = {"displaylogo": False}
 # A light look of our own instead of plotly's default template (a fifth of a small figure's
 # JSON, sent ten times a second): clear background, faint grid. Font and text colour follow the app.
 _AXIS = {"showgrid": True, "gridcolor": "#e5e7eb", "zerolinecolor": "#d1d5db", "linecolor": "#9ca3af",

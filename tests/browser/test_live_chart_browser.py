@@ -81,3 +81,14 @@ def test_no_chart_is_mounted_anew_when_a_run_stops(app_url, page):
     same = page.evaluate(f"() => window.__charts.map((n, i) => n === {now}[i] && n.isConnected)")
     assert same == [True] * 4, same
     save_screenshot(page, "live_chart_after_run_stopped")
+
+
+def test_the_chart_follows_its_column_width(app_url, page):
+    open_app(page, app_url)
+    width = f"() => document.querySelector('{LOSS} .main-svg')?.getBoundingClientRect().width ?? 0"
+    page.wait_for_function(f"() => ({width})() > 0")
+    wide = page.evaluate(width)
+    page.set_viewport_size({"width": 1000, "height": 1000})
+    page.wait_for_function(f"w => ({width})() < w - 50", arg=wide)
+    column = page.locator(".st-key-train-loss_chart").bounding_box()["width"]
+    assert abs(page.evaluate(width) - column) < 2, (page.evaluate(width), column)
