@@ -3,9 +3,10 @@
 import streamlit as st
 
 from pages.train import figures
-from ui import controls, downloads, live, predictions, theme
+from ui import controls, downloads, live, predictions
 from ui import link as query
 from ui import session as state
+from ui.live_chart import live_chart
 
 lab = state.session()
 config = controls.config_controls(lab.config, key="train")
@@ -40,31 +41,30 @@ with st.container():  # notices, in one slot (see above)
                       on_click=controls.reset_to_widgets, icon=":material/restart_alt:")
 
 
-# Live views. The loss chart trains and redraws on every tick; the others redraw less often (the
-# browser rebuilds a Plotly chart from scratch on every update).
+# Live views. The loss chart trains and redraws on every tick; the others redraw less often. Each
+# chart is a live chart, updated in place in the browser (never blanked, zoom kept).
 @live.view(draw_first=True)
 def loss_view():
     tr = state.session().trainer
     train, evals = tr.history.train, tr.history.evals
-    st.plotly_chart(figures.loss_figure(train["step"], train["loss"], evals["step"], evals["eval_loss"],
-                                        revision=id(tr)), key="train.loss_chart", config=theme.LIVE_CONFIG)
+    live_chart(figures.loss_figure(train["step"], train["loss"], evals["step"], evals["eval_loss"],
+                                   revision=id(tr)), key="train.loss_chart")
 
 
 @live.view(every=4, drive=False)
 def accuracy_view():
     tr = state.session().trainer
     evals = tr.history.evals
-    st.plotly_chart(figures.accuracy_figure(evals["step"], evals["exact_acc"], evals["bit_acc"],
-                                            revision=id(tr)), key="train.accuracy_chart",
-                    config=theme.LIVE_CONFIG)
+    live_chart(figures.accuracy_figure(evals["step"], evals["exact_acc"], evals["bit_acc"], revision=id(tr)),
+               key="train.accuracy_chart")
 
 
 @live.view(every=4, drive=False)
 def grad_view():
     tr = state.session().trainer
     train = tr.history.train
-    st.plotly_chart(figures.grad_norm_figure(train["step"], train["grad_norm"], revision=id(tr)),
-                    key="train.grad_chart", config=theme.LIVE_CONFIG)
+    live_chart(figures.grad_norm_figure(train["step"], train["grad_norm"], revision=id(tr)),
+               key="train.grad_chart")
 
 
 @live.view(every=8, drive=False)
@@ -80,9 +80,9 @@ def glance():
         first = rows[0]
         view = predictions.glance(tr.model, first.a, first.b, bits)
         st.subheader(f"Inside the network: {first.a} + {first.b}")
-        st.plotly_chart(figures.hidden_heatmap(view.h, view.bit_rows, zrange=view.zrange,
-                                               title="Hidden units at each bit (top layer)", revision=id(tr)),
-                        key="train.hidden_chart")
+        live_chart(figures.hidden_heatmap(view.h, view.bit_rows, zrange=view.zrange,
+                                          title="Hidden units at each bit (top layer)", revision=id(tr)),
+                   key="train.hidden_chart")
 
 
 c1, c2, c3 = st.columns(3)

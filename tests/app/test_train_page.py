@@ -28,8 +28,9 @@ def status(at) -> dict[str, str]:
 
 
 def chart(at, key: str) -> dict:
-    (el,) = [c for c in at.get("plotly_chart") if c.key == key]
-    return json.loads(el.proto.spec)
+    """The figure a live chart (ui/live_chart.py) was sent."""
+    (el,) = [c for c in at.get("bidi_component") if c.key == key]
+    return json.loads(json.loads(el.proto.json)["figure"])
 
 
 def array(value) -> np.ndarray:
@@ -47,7 +48,7 @@ def open_with(at, config: Config):
 def test_page_renders_its_views_without_exception(app):
     at = app.run()
     assert not at.exception
-    keys = {c.key for c in at.get("plotly_chart")}
+    keys = {c.key for c in at.get("bidi_component")}
     assert keys == {"train.loss_chart", "train.accuracy_chart", "train.grad_chart", "train.hidden_chart"}
     assert "Example sums (0 of 6 right)" in [s.value for s in at.subheader]
     assert "<table" in at.html[0].proto.body

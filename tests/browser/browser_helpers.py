@@ -57,8 +57,9 @@ def _health(url: str) -> str:
 
 @contextlib.contextmanager
 def running_app(log_path: Path = ARTIFACTS / "streamlit.log",
-                timeout_s: float = STARTUP_TIMEOUT_S) -> Iterator[str]:
-    """Run ``streamlit run streamlit_app.py`` on a free local port; yield its base URL.
+                timeout_s: float = STARTUP_TIMEOUT_S, root: Path = ROOT) -> Iterator[str]:
+    """Run ``streamlit run streamlit_app.py`` (of this checkout, or of ``root``) on a free local port;
+    yield its base URL.
 
     Waits until ``/_stcore/health`` answers ``ok`` (raising :class:`AppStartError`
     with the log tail after ``timeout_s``) and stops the server on exit.
@@ -71,7 +72,7 @@ def running_app(log_path: Path = ARTIFACTS / "streamlit.log",
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
     ]
     with open(log_path, "w") as log:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(cmd, cwd=root, stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
