@@ -89,7 +89,7 @@ SETTINGS: tuple[Setting, ...] = (
             classic=1),
     Setting("optimizer", str, "adam", "Optimizer", "How the gradients move the weights.", choices=OPTIMIZERS,
             group="training", classic="sgd"),
-    Setting("lr", float, 0.05, "Learning rate", "Takes effect at once, without a new run.", lo=1e-5,
+    Setting("lr", float, 0.05, "Learning rate", "Step size of the optimizer.", lo=1e-5,
             hi=100.0, live=True, log=True, group="training"),
     Setting("loss", str, "bce", "Loss", "The per-bit loss.", choices=LOSSES,
             shown={"mse": "squared error", "bce": "cross-entropy"}, group="training", classic="mse"),
