@@ -58,6 +58,7 @@ LOSSES = ("mse", "bce")
 INITS = ("uniform", "xavier")
 DTYPES = ("float64", "float32")
 ALGORITHMS = ("batched", "classic")
+SEED_MAX = 2**32 - 1  # seeds are what NumPy's legacy RandomState takes (the classic loop uses it)
 
 # Declaration order is the Config's field order (and the link's parameter order).
 SETTINGS: tuple[Setting, ...] = (
@@ -98,7 +99,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("steps", int, 1000, "Steps budget", "Training steps; raising it lets a finished run continue.",
             lo=1, hi=10_000_000, step=100, live=True, group="training"),
     Setting("seed", int, 0, "Seed", "Seeds the initial weights, the sums drawn and dropout.", lo=0,
-            hi=2**32 - 1, group="training"),
+            hi=SEED_MAX, group="training"),
     Setting("eval_every", int, 20, "Evaluate every (steps)",
             "Evaluate on the evaluation set every this many steps.", lo=1, hi=1_000_000, step=10,
             group="training"),

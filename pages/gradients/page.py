@@ -175,8 +175,8 @@ with ref_tab:
     c[1].select_slider("Nudge ε", G.EPS_CHOICES, key=G.wkey("ref_eps", G.EPS_CHOICES[0]), on_change=G.keep,
                        args=("ref_eps",), format_func=lambda e: f"{e:g}",
                        help="The tutorial uses 1e-3.")
-    c[2].number_input("Seed", 0, 2**32 - 1, step=1, key=G.wkey("ref_seed", 0), on_change=G.keep,
-                      args=("ref_seed",), help="Draws the weights.")
+    setting_widget("seed", G.wkey("ref_seed", 0), c[2], on_change=G.keep, args=("ref_seed",),
+                   help="Draws the weights.")
     chk = G.reference_check(G.ss()[P + "ref_activation"], int(G.ss()[P + "ref_seed"]),
                             float(G.ss()[P + "ref_eps"]))
     if chk.max_abs_error <= 1e-8:
