@@ -156,7 +156,7 @@ def problem(s: Setting, value) -> str:
     else:
         types = (int,) if s.kind is int else (int, float)
         ok = isinstance(value, types) and not isinstance(value, bool) and s.lo <= value <= s.hi
-    return "" if ok else f"{s.name} must be {allowed(s)} (got {value!r})"
+    return "" if ok else f"{s.name} must be {allowed(s)} (got {cut(repr(value))})"
 
 
 def cut(text: str) -> str:

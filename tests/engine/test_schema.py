@@ -125,3 +125,12 @@ def test_parsing_accepts_spacing_and_case():
     assert schema.parse(schema.BY_NAME["cell"], "LSTM") == "lstm"
     assert schema.parse(schema.BY_NAME["bias"], "off") is False
     assert schema.parse(schema.BY_NAME["lr"], "1E-2") == 0.01
+
+
+def test_validation_names_each_field_and_cuts_a_long_value():
+    with pytest.raises(ValueError) as err:
+        Config(hidden="7" * 10_000, seed=-1).validate()
+    message = str(err.value)
+    assert message.startswith("hidden must be a whole number from 1 to 512 (got '" + "7" * 39 + "…)")
+    assert "seed must be a whole number from 0 to 4,294,967,295 (got -1)" in message
+    assert len(message) < 200
