@@ -97,3 +97,35 @@ def test_a_combination_too_heavy_to_train_live_is_refused_by_name(app):
     config = at.session_state["lab"].config
     assert (config.cell, config.layers, config.hidden) == ("lstm", 4, 16)  # the last settings within it
     assert Config(cell="lstm", layers=4, hidden=512).validate()  # the engine itself allows it
+
+
+# Junk links: each gives a usable configuration and, at most, warnings that name what was refused.
+JUNK = [
+    ({"hidden": "9" * 100_000}, "hidden", "Hidden units (hidden): '" + "9" * 40 + "…'"),
+    ({"hidden": "٣"}, "hidden", "Hidden units (hidden): '٣' is not allowed"),
+    ({"hidden": "²"}, "hidden", "Hidden units (hidden): '²' is not allowed"),
+    ({"hidden": "１６"}, "hidden", "it takes a whole number from 1 to 512"),
+    ({"seed": "4294967296"}, "seed", "it takes a whole number from 0 to 4,294,967,295"),
+    ({"lr": "1e-400"}, "lr", "it takes a number from 0.00001 to 100"),  # underflows to 0
+    ({"lr": "1e999"}, "lr", "Learning rate (lr): '1e999'"),
+    ({"bits": ""}, "bits", "Bits per number (bits): '' is not allowed"),
+    ({"cell": "rnn\x00"}, "cell", "Cell (cell): 'rnn\\x00' is not allowed; it takes one of rnn, lstm, gru"),
+    ({"bias": "🙂"}, "bias", "Biases (bias): '🙂' is not allowed; it takes true or false"),
+    ({"batch": ["8", "ten"]}, "batch", "Batch size (batch): 'ten'"),  # the last of repeated values counts
+]
+
+
+@pytest.mark.parametrize(("params", "name", "wanted"), JUNK, ids=[j[1] + str(i) for i, j in enumerate(JUNK)])
+def test_a_junk_link_value_is_refused_with_its_field_named(params, name, wanted):
+    config, warnings = link.from_params(params)
+    assert getattr(config, name) == getattr(Config(), name)
+    (warning,) = warnings
+    assert wanted in warning and len(warning) < 200
+
+
+def test_a_flood_of_unknown_parameters_gets_one_short_warning():
+    params = {f"p{i}": "x" for i in range(10_000)} | {"hidden": "8"}
+    config, warnings = link.from_params(params)
+    assert config == Config(hidden=8)
+    (warning,) = warnings
+    assert warning.startswith("Ignored unknown link parameter(s): ") and len(warning) < 200
