@@ -45,7 +45,7 @@ def test_the_link_takes_exactly_the_schemas_range(s):
 
 
 def widget(at, s: schema.Setting):
-    key = f"train.{s.name}"
+    key = f"train.{s.name}.w"
     if s.kind is bool:
         return at.checkbox(key=key)
     if s.choices:
@@ -70,7 +70,7 @@ def bounds(w, s: schema.Setting):
 def test_each_sidebar_widget_takes_exactly_the_schemas_range(app, s):
     at = app.run()
     if s.name == "forget_bias":  # shown for the LSTM only
-        at.selectbox(key="train.cell").set_value("lstm").run()
+        at.selectbox(key="train.cell.w").set_value("lstm").run()
     assert not at.exception
     offered = bounds(widget(at, s), s)
     assert offered == (tuple(s.show(c) for c in s.choices) if s.choices else tuple(inside(s)))
@@ -89,9 +89,9 @@ def test_each_sidebar_widget_takes_exactly_the_schemas_range(app, s):
 
 def test_a_combination_too_heavy_to_train_live_is_refused_by_name(app):
     at = app.run()
-    at.selectbox(key="train.cell").set_value("lstm").run()
-    at.number_input(key="train.layers").set_value(4).run()
-    at.number_input(key="train.hidden").set_value(512).run()
+    at.selectbox(key="train.cell.w").set_value("lstm").run()
+    at.number_input(key="train.layers.w").set_value(4).run()
+    at.number_input(key="train.hidden.w").set_value(512).run()
     (error,) = [e.value for e in at.error]
     assert "live training budget" in error and "estimated cost" in error and "limit 500,000,000" in error
     config = at.session_state["lab"].config
