@@ -8,29 +8,44 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
 import time
+from pathlib import Path
 
-from engine import classic, gradcheck
+from engine import classic, gradcheck, schema
 from engine.checkpoint import save
-from engine.config import ACTIVATIONS, LOSSES, OPTIMIZERS, PRESETS, Config
+from engine.config import ACTIVATIONS, LOSSES, PRESETS, Config
 from engine.model import CELLS
 from engine.train import Trainer
 from engine.xor import mlp
 
-# Options of `train` that map one-to-one onto Config fields (dest -> field).
-TRAIN_FIELDS = ("cell", "hidden", "layers", "activation", "bits", "batch", "optimizer", "lr", "loss",
-                "clip", "keep_prob", "steps", "seed", "eval_every")
+GRADCHECK_FIELDS = ("cell", "hidden", "layers", "activation", "loss", "keep_prob", "seed")
 
 
-def _add_model_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--cell", choices=sorted(CELLS), help="recurrent cell")
-    p.add_argument("--hidden", type=int, metavar="N", help="units per recurrent layer")
-    p.add_argument("--layers", type=int, metavar="N", help="stacked recurrent layers (1-4)")
-    p.add_argument("--activation", choices=ACTIVATIONS, help="hidden activation of the vanilla RNN")
-    p.add_argument("--loss", choices=LOSSES, help="per-bit loss")
-    p.add_argument("--keep-prob", type=float, metavar="P", help="dropout keep probability while training")
-    p.add_argument("--seed", type=int, metavar="N", help="random seed")
+def _value_of(setting: schema.Setting):
+    """An argparse ``type`` that takes exactly the setting's range (ASCII digits only)."""
+    def convert(text: str):
+        try:
+            return schema.parse(setting, text)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+    convert.__name__ = setting.kind.__name__  # argparse names the type in some messages
+    return convert
+
+
+def add_setting(p: argparse.ArgumentParser, name: str) -> None:
+    """The option of one schema setting (default None: the preset's value)."""
+    s = schema.BY_NAME[name]
+    help_ = s.help.rstrip(".")
+    if s.kind is bool:
+        p.add_argument(s.flag, action=argparse.BooleanOptionalAction, help=help_)
+    elif s.choices:
+        p.add_argument(s.flag, choices=s.choices, help=help_)
+    else:
+        metavar = "N" if s.kind is int else "X"
+        p.add_argument(s.flag, type=_value_of(s), metavar=metavar, help=f"{help_} ({schema.allowed(s)})")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,15 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Train a network on random sums and evaluate it on every 8-bit pair "
                                    "(a fixed sample for wider numbers). Options override the preset.")
     t.add_argument("--preset", choices=sorted(PRESETS), default="fast", help="starting configuration")
-    _add_model_options(t)
-    t.add_argument("--bits", type=int, metavar="N", help="width of the numbers (1-64)")
-    t.add_argument("--batch", type=int, metavar="N", help="sums per step")
-    t.add_argument("--optimizer", choices=OPTIMIZERS)
-    t.add_argument("--lr", type=float, metavar="X", help="learning rate")
-    t.add_argument("--clip", type=float, metavar="X", help="clip gradients to this global norm (0: off)")
-    t.add_argument("--steps", type=int, metavar="N", help="training steps")
-    t.add_argument("--eval-every", type=int, metavar="N", help="evaluate every N steps")
-    t.add_argument("--save", metavar="PATH", help="write the trained model to this .npz file")
+    for s in schema.SETTINGS:
+        if s.cli:
+            add_setting(t, s.name)
+    t.add_argument("--save", metavar="PATH", help="write the trained model to this .npz file (also when "
+                                                  "interrupted with Ctrl-C)")
     t.add_argument("--json", action="store_true", help="print one JSON object instead of progress lines")
     t.set_defaults(func=cmd_train, parser=t)
 
@@ -60,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "--activation or --loss it checks every combination; without --layers, "
                                    "--keep-prob or --no-bias each one also stacked two deep with dropout "
                                    "(keep 0.7) and without biases.")
-    _add_model_options(g)
+    for name in GRADCHECK_FIELDS:
+        add_setting(g, name)
     g.add_argument("--bits", type=int, default=5, metavar="N", help="sequence length of the check batch")
     g.add_argument("--batch", type=int, default=3, metavar="N", help="sums in the check batch")
     g.add_argument("--no-bias", action="store_true", help="check a model without biases")
@@ -72,39 +84,94 @@ def build_parser() -> argparse.ArgumentParser:
 
 def train_config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Config:
     """The preset with every given option applied, validated (a bad value exits 2)."""
-    changes = {f: getattr(args, f) for f in TRAIN_FIELDS if getattr(args, f, None) is not None}
+    changes = {s.name: getattr(args, s.name) for s in schema.SETTINGS
+               if s.cli and getattr(args, s.name, None) is not None}
     try:
         return PRESETS[args.preset].replace(**changes)
     except ValueError as e:
         parser.error(str(e))
 
 
+def save_target(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Path | None:
+    """The --save path, checked before any training (a bad one exits 2)."""
+    if args.save is None:
+        return None
+    path = Path(args.save)
+    folder = path.parent
+    if not args.save.strip() or path.name in ("", ".", ".."):
+        parser.error(f"--save needs a file name (got {schema.cut(args.save)!r})")
+    if path.is_dir():
+        parser.error(f"--save: could not write {path}: it is a folder")
+    if not folder.is_dir():
+        parser.error(f"--save: could not write {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        parser.error(f"--save: could not write {path}: permission denied")
+    return path
+
+
+class StopOnInterrupt:
+    """While active, the first Ctrl-C (SIGINT) only sets :attr:`requested`; a second one stops at once."""
+
+    def __enter__(self):
+        self.requested = False
+        self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        self.requested = True
+        signal.signal(signal.SIGINT, self.previous)
+
+    def __exit__(self, *exc):
+        signal.signal(signal.SIGINT, self.previous)
+        return False
+
+
+def _report_progress(trainer: Trainer, config: Config, every: int, as_json: bool) -> None:
+    """The progress line(s) after a chunk of ``every`` steps."""
+    if as_json:
+        return
+    if config.algorithm == "classic":
+        # The tutorial's report: the error of one sample every `every` iterations, then the last.
+        errors = trainer.history.train["loss"]
+        for j in range(trainer.step - every, trainer.step):
+            if j >= 0 and j % every == 0 and j < len(errors):
+                print(f"{j}/{config.steps} :The error is:{classic.format_error(errors[j])}", flush=True)
+    else:
+        m = trainer.metrics()
+        print(f"step {m['step']:>7}/{config.steps}  loss {m['loss']:.5f}  "
+              f"exact {100 * m['exact_accuracy']:6.2f}%  bits {100 * m['bit_accuracy']:6.2f}%", flush=True)
+
+
+def _save(path: Path, trainer: Trainer) -> bool:
+    try:
+        save(path, trainer.model, meta={"step": trainer.step})
+    except OSError as e:
+        print(f"error: could not write {path}: {e.strerror or e}", file=sys.stderr)
+        return False
+    return True
+
+
 def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     config = train_config(args, parser)
+    target = save_target(args, parser)
     trainer = Trainer(config)
     every = max(1, config.steps // 10)
     t0 = time.perf_counter()
-    while not trainer.done:
-        trainer.advance(min(every, config.steps - trainer.step))
-        if not args.json and config.algorithm == "classic":
-            # The tutorial's report: the error of one sample every `every` iterations, then the last.
-            errors = trainer.history.train["loss"]
-            for j in range(trainer.step - every, trainer.step):
-                if j >= 0 and j % every == 0 and j < len(errors):
-                    print(f"{j}/{config.steps} :The error is:{classic.format_error(errors[j])}", flush=True)
-        elif not args.json:
-            m = trainer.metrics()
-            print(f"step {m['step']:>7}/{config.steps}  loss {m['loss']:.5f}  "
-                  f"exact {100 * m['exact_accuracy']:6.2f}%  bits {100 * m['bit_accuracy']:6.2f}%",
-                  flush=True)
+    with StopOnInterrupt() as stop:
+        while not trainer.done and not stop.requested:
+            chunk_end = min(config.steps, (trainer.step // every + 1) * every)
+            trainer.advance_for(0.2, max_steps=chunk_end - trainer.step)
+            if trainer.step == chunk_end or trainer.done:
+                _report_progress(trainer, config, every, args.json)
+    if stop.requested and not trainer.done:
+        saved = target is not None and _save(target, trainer)
+        print(f"interrupted at step {trainer.step}" + (f"; saved the model to {target}" if saved else ""),
+              file=sys.stderr, flush=True)
+        return 130
     wall = time.perf_counter() - t0
     m = trainer.metrics()
-    if args.save:
-        try:
-            save(args.save, trainer.model, meta={"step": trainer.step})
-        except OSError as e:
-            print(f"error: could not write {args.save}: {e.strerror or e}", file=sys.stderr)
-            return 1
+    if target is not None and not _save(target, trainer):
+        return 1
     if args.json:
         print(json.dumps({
             "steps": trainer.step,
@@ -222,4 +289,8 @@ def cmd_xor(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    return args.func(args, args.parser)
+    try:
+        return args.func(args, args.parser)
+    except KeyboardInterrupt:  # outside training (training stops cleanly on its own)
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -17,6 +17,7 @@ import numpy as np
 from engine import data, losses
 from engine.config import Config
 from engine.model import SequenceModel
+from engine.schema import SEED_MAX, number
 
 THRESHOLD = 1e-6
 
@@ -194,8 +195,8 @@ def recurrent_layer_check(activation: str = "identity", seed: int = 0, eps: floa
     for name, v in (("n_in", n_in), ("n_hidden", n_hidden)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 1 <= v <= 16:
             raise ValueError(f"{name} must be a whole number from 1 to 16 (got {v!r})")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
-        raise ValueError(f"seed must be a whole number from 0 to {2**32 - 1} (got {seed!r})")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= SEED_MAX:
+        raise ValueError(f"seed must be a whole number from 0 to {number(SEED_MAX)} (got {seed!r})")
     rng = np.random.default_rng(seed)
     U = rng.uniform(-1e-4, 1e-4, size=(n_hidden, n_in))
     W = rng.uniform(-1e-4, 1e-4, size=(n_hidden, n_hidden))

@@ -58,6 +58,7 @@ LOSSES = ("mse", "bce")
 INITS = ("uniform", "xavier")
 DTYPES = ("float64", "float32")
 ALGORITHMS = ("batched", "classic")
+SEED_MAX = 2**32 - 1  # seeds are what NumPy's legacy RandomState takes (the classic loop uses it)
 
 # Declaration order is the Config's field order (and the link's parameter order).
 SETTINGS: tuple[Setting, ...] = (
@@ -89,7 +90,7 @@ SETTINGS: tuple[Setting, ...] = (
             classic=1),
     Setting("optimizer", str, "adam", "Optimizer", "How the gradients move the weights.", choices=OPTIMIZERS,
             group="training", classic="sgd"),
-    Setting("lr", float, 0.05, "Learning rate", "Takes effect at once, without a new run.", lo=1e-5,
+    Setting("lr", float, 0.05, "Learning rate", "Step size of the optimizer.", lo=1e-5,
             hi=100.0, live=True, log=True, group="training"),
     Setting("loss", str, "bce", "Loss", "The per-bit loss.", choices=LOSSES,
             shown={"mse": "squared error", "bce": "cross-entropy"}, group="training", classic="mse"),
@@ -98,7 +99,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("steps", int, 1000, "Steps budget", "Training steps; raising it lets a finished run continue.",
             lo=1, hi=10_000_000, step=100, live=True, group="training"),
     Setting("seed", int, 0, "Seed", "Seeds the initial weights, the sums drawn and dropout.", lo=0,
-            hi=2**32 - 1, group="training"),
+            hi=SEED_MAX, group="training"),
     Setting("eval_every", int, 20, "Evaluate every (steps)",
             "Evaluate on the evaluation set every this many steps.", lo=1, hi=1_000_000, step=10,
             group="training"),
@@ -155,7 +156,7 @@ def problem(s: Setting, value) -> str:
     else:
         types = (int,) if s.kind is int else (int, float)
         ok = isinstance(value, types) and not isinstance(value, bool) and s.lo <= value <= s.hi
-    return "" if ok else f"{s.name} must be {allowed(s)} (got {value!r})"
+    return "" if ok else f"{s.name} must be {allowed(s)} (got {cut(repr(value))})"
 
 
 def cut(text: str) -> str:

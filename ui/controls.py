@@ -6,52 +6,36 @@ every page keeps its settings (:class:`ui.widget_state.WidgetState`, prefix
 ``"{key}."``); ``initial`` fills the ones not set yet (first visit), and all
 of them after a :func:`ui.session.reset` from anywhere; otherwise the user's
 choices persist. Choosing a preset fills every widget from
-:data:`engine.PRESETS`. Ranges come from :data:`ui.link.LIMITS`, the same
-table the link parser checks.
+:data:`engine.PRESETS`. Every widget is made from its :mod:`engine.schema`
+row (label, help, range), the same row the link parser and the engine check;
+a configuration too heavy to train live is refused by the named rule in
+:mod:`engine.cost`, with its message.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from engine.config import (
-    ACTIVATIONS,
-    CELLS,
-    CLASSIC_FIXED,
-    DTYPES,
-    INITS,
-    LOSSES,
-    OPTIMIZERS,
-    PRESETS,
-    Config,
-)
+from engine import schema
+from engine.config import CLASSIC_FIXED, PRESETS, Config
+from engine.cost import live_problem
 from ui import live
 from ui import session as state
-from ui.link import FIELDS, LIMITS
+from ui.link import FIELDS
 from ui.widget_state import WidgetState
+from ui.widgets import setting_widget, widget_value
 
 PRESET_LABELS = {
     "fast": "fast: vanilla RNN, Adam, batches of 64",
     "classic": "classic: the tutorial's per-sample loop",
     "lstm": "lstm: two layers of 20 LSTM units",
 }
-CELL_LABELS = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU"}
-# What each field is called on the page (for messages).
-FIELD_LABELS = {
-    "cell": "cell", "hidden": "hidden units", "layers": "layers", "activation": "activation",
-    "bias": "biases", "init": "initial weights", "forget_bias": "forget-gate bias",
-    "keep_prob": "keep probability",
-    "bits": "bits per number", "batch": "batch size", "optimizer": "optimizer", "lr": "learning rate",
-    "loss": "loss", "clip": "gradient clip", "steps": "steps budget", "seed": "seed",
-    "eval_every": "evaluation interval", "algorithm": "training loop", "dtype": "precision",
-}
-ALGORITHM_LABELS = {"batched": "batched trainer", "classic": "tutorial's per-sample loop"}
-LR_CHOICES = tuple(float(f"{m}e{e}") for e in range(-5, 2) for m in (1, 2, 5) if float(f"{m}e{e}") <= 10)
+FIXED_NOTE = "Fixed by the tutorial's loop."
 
 
-def lr_choices(current: float) -> list[float]:
-    """Log-spaced learning rates (1, 2, 5 per decade), plus ``current`` if it is not one of them."""
-    return sorted({*LR_CHOICES, float(current)})
+def label(name: str) -> str:
+    """What the page calls setting ``name``."""
+    return schema.BY_NAME[name].label
 
 
 def _k(key: str, name: str) -> str:
@@ -97,7 +81,10 @@ def config_controls(initial: Config, key: str = "train", container=None) -> Conf
     resets = state.session().resets
     if ss.get(_k(key, "resets")) != resets:  # a reset (here or elsewhere) since the widgets were filled
         ss[_k(key, "resets")] = resets
-        _set_widgets(key, initial)
+        # A reset to what the widgets showed (Reset, or the rebuild of an untrained model) keeps them
+        # as they are now: the user may have changed one since. Any other reset (a loaded model) fills them.
+        if ss.get(_k(key, "shown")) != initial:
+            _set_widgets(key, initial)
     for name in FIELDS:
         W.bind(name, getattr(initial, name))
     W.bind("preset", matching_preset(initial) or "fast")
@@ -107,69 +94,54 @@ def config_controls(initial: Config, key: str = "train", container=None) -> Conf
             W.put(name, value)
     w = W.key
 
-    lo, hi = LIMITS["hidden"], LIMITS["bits"]
+    def draw(name, where=None, off=False, help=None):
+        fixed = classic and name in CLASSIC_FIXED
+        setting_widget(name, w(name), where, disabled=fixed or off, help=FIXED_NOTE if fixed else help)
+
     with box:
         st.header("Hyperparameters")
         st.selectbox("Preset", list(PRESETS), key=w("preset"), format_func=PRESET_LABELS.get,
                      on_change=_apply_preset, args=(key,),
                      help="Fills every setting below; change any of them afterwards.")
         preset_note = st.empty()
-        st.radio("Training loop", list(ALGORITHM_LABELS), key=w("algorithm"),
-                 format_func=ALGORITHM_LABELS.get, horizontal=True,
-                 help="The tutorial's loop trains a one-layer sigmoid RNN on one sum per step with plain "
-                      "gradient descent; the batched trainer offers every option.")
-        fixed = "Fixed by the tutorial's loop." if classic else None
+        draw("algorithm")
         st.subheader("Model")
-        st.selectbox("Cell", CELLS, key=w("cell"), format_func=CELL_LABELS.get, disabled=classic, help=fixed)
+        draw("cell")
         c1, c2 = st.columns(2)
-        c1.number_input("Hidden units", int(lo[0]), int(lo[1]), step=1, key=w("hidden"))
-        c2.number_input("Layers", *map(int, LIMITS["layers"]), step=1, key=w("layers"), disabled=classic,
-                        help=fixed)
-        st.selectbox("Activation", ACTIVATIONS, key=w("activation"),
-                     disabled=classic or ss[w("cell")] != "rnn",
-                     help=fixed or "Used by the vanilla RNN; LSTM and GRU cells have their own gates.")
-        st.slider("Bits per number", int(hi[0]), int(hi[1]), key=w("bits"),
-                  help="Width of the numbers added; operands stay below half the range so the sum fits.")
+        draw("hidden", c1)
+        draw("layers", c2)
+        draw("activation", off=ss[w("cell")] != "rnn")
+        draw("bits")
         st.subheader("Training")
         c1, c2 = st.columns(2)
-        c1.number_input("Batch size", *map(int, LIMITS["batch"]), step=1, key=w("batch"), disabled=classic,
-                        help=fixed or "Sums per training step.")
-        c2.selectbox("Optimizer", OPTIMIZERS, key=w("optimizer"), disabled=classic, help=fixed)
-        st.select_slider("Learning rate (log scale)", lr_choices(ss[w("lr")]), key=w("lr"),
-                         format_func=lambda v: f"{v:g}",
-                         help="Takes effect at once, without a reset.")
-        st.selectbox("Loss", LOSSES, key=w("loss"), disabled=classic, help=fixed,
-                     format_func={"mse": "squared error", "bce": "cross-entropy"}.get)
+        draw("batch", c1)
+        draw("optimizer", c2)
+        draw("lr")
+        draw("loss")
         c1, c2 = st.columns(2)
-        c1.number_input("Gradient clip", *LIMITS["clip"], step=0.5, key=w("clip"), disabled=classic,
-                        help=fixed or "Largest global gradient norm; 0 turns clipping off.")
-        c2.number_input("Seed", *map(int, LIMITS["seed"]), step=1, key=w("seed"),
-                        help="Seeds the initial weights, the sums drawn and dropout.")
-        st.number_input("Steps budget", *map(int, LIMITS["steps"]), step=100, key=w("steps"),
-                        help="Raising it lets a finished run continue.")
+        draw("clip", c1)
+        draw("seed", c2)
+        draw("steps")
         with st.expander("More settings"):
-            st.selectbox("Initial weights", INITS, key=w("init"), disabled=classic, help=fixed)
-            st.checkbox("Biases", key=w("bias"), disabled=classic, help=fixed)
-            st.slider("Keep probability (dropout)", *LIMITS["keep_prob"], step=0.05, key=w("keep_prob"),
-                      disabled=classic, help=fixed or "1 turns dropout off.")
-            st.slider("Forget-gate bias (LSTM)", *LIMITS["forget_bias"], step=0.5, key=w("forget_bias"),
-                      disabled=ss[w("cell")] != "lstm")
-            st.number_input("Evaluate every (steps)", *map(int, LIMITS["eval_every"]), step=10,
-                            key=w("eval_every"))
-            st.selectbox("Precision", DTYPES, key=w("dtype"), disabled=classic,
-                         help=fixed or "float32 is faster; gradient checks always use float64.")
+            draw("init")
+            draw("bias")
+            draw("keep_prob")
+            draw("forget_bias", off=ss[w("cell")] != "lstm")
+            draw("eval_every")
+            draw("dtype")
     for name in (*FIELDS, "preset"):  # remember them beyond this page's visit
         W.keep(name)
-    values = {name: W.value(name) for name in FIELDS}
-    for name in ("hidden", "layers", "bits", "batch", "seed", "steps", "eval_every"):
-        values[name] = int(values[name])
-    for name in ("lr", "clip", "keep_prob", "forget_bias"):
-        values[name] = float(values[name])
+    values = {name: widget_value(name, W.value(name)) for name in FIELDS}
     try:
         config = Config(**values).normalised().validate()
     except ValueError as e:
         box.error(f"These settings do not work together: {e}. Still using the previous ones.")
         return initial
+    heavy = live_problem(config)
+    if heavy:
+        box.error(f"{heavy} Still using the previous settings.")
+        return initial
+    ss[_k(key, "shown")] = config
     match = matching_preset(config)
     preset_note.caption(f"Settings of the {match} preset." if match else "Custom settings.")
     return config

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 from threadpoolctl import threadpool_limits
 
-from engine import Config, SequenceModel, Trainer
+from engine import Config, SequenceModel, Trainer, schema
 from engine.analysis.probe import ProbeTracker
 from ui import link as query
 
@@ -38,7 +38,7 @@ if os.environ.get("OPENBLAS_NUM_THREADS", "1") == "1":
     threadpool_limits(limits=1, user_api="blas")
 
 KEY = "lab"
-LIVE_FIELDS = ("lr", "steps")  # fields that change on the running trainer without a reset
+LIVE_FIELDS = schema.LIVE  # fields that change on the running trainer without a reset (lr, steps)
 PROBE_EVERY_S = 2.0  # wall time between carry-probe measurements while training
 PROBE_SHARE = 0.05  # ... or longer, so a slow probe (a wide model) takes at most this share of the time
 

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine import activations, losses, optim
+from engine.schema import SEED_MAX, number
 
 XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])  # (4, 2) the four inputs
 XOR_Y = np.array([[0.0], [1.0], [1.0], [0.0]])  # (4, 1) their XOR
@@ -74,8 +75,8 @@ class XorConfig:
                             f"from 1 to {MAX_WIDTH} (got {h!r})")
         if not _whole(self.steps, 1, 10_000_000):
             problems.append(f"steps must be a whole number from 1 to 10000000 (got {self.steps!r})")
-        if not _whole(self.seed, 0, 2**32 - 1):
-            problems.append(f"seed must be a whole number from 0 to {2**32 - 1} (got {self.seed!r})")
+        if not _whole(self.seed, 0, SEED_MAX):
+            problems.append(f"seed must be a whole number from 0 to {number(SEED_MAX)} (got {self.seed!r})")
         lr = self.lr
         if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr <= 100:
             problems.append(f"lr must be a number above 0 up to 100 (got {lr!r})")

@@ -2,16 +2,17 @@
 
 import streamlit as st
 
+from engine import schema
 from engine.analysis.bptt import SOURCES
-from engine.config import ACTIVATIONS, CELLS, LOSSES
 from engine.gradcheck import THRESHOLD
 from pages.gradients import figures as F
 from pages.gradients import state as G
 from ui import live
+from ui.widgets import setting_widget
 
 P = G.P
-CELL_LABELS = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU"}
-LOSS_LABELS = {"bce": "cross-entropy", "mse": "squared error"}
+CELL_LABELS = schema.BY_NAME["cell"].shown
+LOSS_LABELS = schema.BY_NAME["loss"].shown
 SOURCE_LABELS = {"all": "every output bit's", "last": "only the last bit's"}
 WHAT_LABELS = {"dh": "dL/dh (reaching the state)", "dpre": "δ = dL/d(pre-activation)"}
 
@@ -113,27 +114,17 @@ with bptt_tab:
 
 def check_controls():
     base = G.check_defaults(G.trainer().config)
-    c = st.columns(6, vertical_alignment="bottom")
-    c[0].selectbox("Cell", CELLS, key=G.wkey("cell", base["cell"]), on_change=G.keep, args=("cell",),
-                   format_func=CELL_LABELS.get)
-    c[1].number_input("Layers", 1, 4, step=1, key=G.wkey("layers", base["layers"]), on_change=G.keep,
-                      args=("layers",))
-    c[2].number_input("Hidden units", 1, G.CHECK_MAX_HIDDEN, step=1, key=G.wkey("hidden", base["hidden"]),
-                      on_change=G.keep, args=("hidden",),
-                      help=f"At most {G.CHECK_MAX_HIDDEN}: the check runs the network twice per weight.")
-    c[3].selectbox("Activation", ACTIVATIONS, key=G.wkey("activation", base["activation"]),
-                   on_change=G.keep, args=("activation",), disabled=G.ss()[P + "cell"] != "rnn",
-                   help="Of the vanilla RNN; gated cells have their own.")
-    c[4].selectbox("Loss", LOSSES, key=G.wkey("loss", base["loss"]), on_change=G.keep, args=("loss",),
-                   format_func=LOSS_LABELS.get)
-    c[5].checkbox("Biases", key=G.wkey("bias", base["bias"]), on_change=G.keep, args=("bias",))
+    c = st.columns(len(G.CHECK_FIELDS), vertical_alignment="bottom")
+    for box, name in zip(c, G.CHECK_FIELDS, strict=True):
+        setting_widget(name, G.wkey(name, base[name]), box, on_change=G.keep, args=(name,),
+                       disabled=name == "activation" and G.ss()[P + "cell"] != "rnn")
     config, error = G.check_config()
     b1, b2, _ = st.columns([1.2, 1.6, 3])
     b1.button("Run the check", key=P + "run_check", type="primary", icon=":material/fact_check:",
               on_click=G.run_check, disabled=config is None, width="stretch")
     b2.button("Use the model being trained", key=P + "use_model", icon=":material/sync:",
               on_click=G.use_current_model, width="stretch",
-              help=f"Its architecture, with at most {G.CHECK_MAX_HIDDEN} hidden units.")
+              help=f"Its architecture, with at most {G.CHECK_HIDDEN} hidden units.")
     return config, error
 
 
@@ -145,7 +136,7 @@ with check_tab:
         f"at most {THRESHOLD:g}; in float64 a correct gradient lands around 1e-9 or below.")
     config, error = check_controls()
     if error:
-        st.error(f"These settings cannot be checked: {error}.", icon=":material/error:")
+        st.error(f"These settings cannot be checked: {error.rstrip('.')}.", icon=":material/error:")
     shown = G.checked_config()
     if config is not None and config != shown:
         st.info("The table is for the previous settings; press **Run the check** to check these.",
@@ -184,8 +175,8 @@ with ref_tab:
     c[1].select_slider("Nudge ε", G.EPS_CHOICES, key=G.wkey("ref_eps", G.EPS_CHOICES[0]), on_change=G.keep,
                        args=("ref_eps",), format_func=lambda e: f"{e:g}",
                        help="The tutorial uses 1e-3.")
-    c[2].number_input("Seed", 0, 2**32 - 1, step=1, key=G.wkey("ref_seed", 0), on_change=G.keep,
-                      args=("ref_seed",), help="Draws the weights.")
+    setting_widget("seed", G.wkey("ref_seed", 0), c[2], on_change=G.keep, args=("ref_seed",),
+                   help="Draws the weights.")
     chk = G.reference_check(G.ss()[P + "ref_activation"], int(G.ss()[P + "ref_seed"]),
                             float(G.ss()[P + "ref_eps"]))
     if chk.max_abs_error <= 1e-8:

@@ -13,15 +13,17 @@ import streamlit as st
 
 from engine import Config, SequenceModel, data
 from engine.analysis.bptt import SumGradients, sum_gradients
+from engine.cost import check_problem
 from engine.gradcheck import GradCheckRow, RecurrentLayerCheck, check_model, recurrent_layer_check
 from ui.session import session
 from ui.sums import default_sum, parse_sum
 from ui.widget_state import WidgetState, ss
+from ui.widgets import widget_value
 
 P = "grad."
-CHECK_MAX_HIDDEN = 8  # the check nudges every weight twice: keep the model small
+CHECK_HIDDEN = 8  # "use the model being trained" checks at most this many units (the check is slow)
 CHECK_BITS, CHECK_BATCH = 5, 3
-CHECK_FIELDS = ("cell", "layers", "hidden", "activation", "loss", "bias")
+CHECK_FIELDS = ("cell", "layers", "hidden", "activation", "loss", "bias")  # schema settings, same ranges
 REFERENCE_ACTIVATIONS = ("identity", "relu")
 EPS_CHOICES = (1e-3, 1e-5, 1e-7)
 NORM_BATCH = 64  # sums in the batch measured before the trainer has taken a step
@@ -68,7 +70,7 @@ def training_norms() -> tuple[np.ndarray, str]:
 
 def check_defaults(config: Config) -> dict:
     """The check settings for ``config``: its architecture, made small."""
-    return {"cell": config.cell, "layers": config.layers, "hidden": min(config.hidden, CHECK_MAX_HIDDEN),
+    return {"cell": config.cell, "layers": config.layers, "hidden": min(config.hidden, CHECK_HIDDEN),
             "activation": config.activation, "loss": config.loss, "bias": config.bias}
 
 
@@ -80,20 +82,19 @@ def use_current_model() -> None:
 
 
 def check_config() -> tuple[Config | None, str]:
-    """The small Config the check settings describe, or None and what is wrong."""
+    """The small Config the check settings describe, or None and what is wrong.
+
+    Each setting takes its schema range; a model too big to check by brute force is
+    refused by the gradient-check budget (:func:`engine.cost.check_problem`), with its estimate.
+    """
     base = check_defaults(trainer().config)
-    v = {name: ss().get(P + name, base[name]) for name in CHECK_FIELDS}
-    hidden = v["hidden"]
-    if not (isinstance(hidden, (int, float)) and float(hidden).is_integer()
-            and 1 <= hidden <= CHECK_MAX_HIDDEN):
-        return None, (f"the check uses at most {CHECK_MAX_HIDDEN} hidden units (it nudges every weight "
-                      f"twice); choose a whole number from 1 to {CHECK_MAX_HIDDEN}, got {hidden!r}")
+    v = {name: widget_value(name, ss().get(P + name, base[name])) for name in CHECK_FIELDS}
     try:
-        cfg = Config(cell=v["cell"], layers=int(v["layers"]), hidden=int(hidden), activation=v["activation"],
-                     loss=v["loss"], bias=bool(v["bias"]), bits=CHECK_BITS, batch=CHECK_BATCH)
-        return cfg.validate(), ""
+        cfg = Config(**v, bits=CHECK_BITS, batch=CHECK_BATCH).validate()
     except (TypeError, ValueError) as e:
         return None, str(e)
+    heavy = check_problem(cfg, CHECK_BATCH, CHECK_BITS)
+    return (None, heavy) if heavy else (cfg, "")
 
 
 def run_check() -> None:
@@ -106,7 +107,7 @@ def run_check() -> None:
 def checked_config() -> Config:
     """The configuration whose check is shown (the current model's, made small, at first)."""
     if P + "checked" not in ss():
-        ss()[P + "checked"] = check_config()[0] or Config(hidden=CHECK_MAX_HIDDEN, bits=CHECK_BITS,
+        ss()[P + "checked"] = check_config()[0] or Config(hidden=CHECK_HIDDEN, bits=CHECK_BITS,
                                                            batch=CHECK_BATCH)
     return ss()[P + "checked"]
 

@@ -34,7 +34,7 @@ with st.container():  # notices, in one slot (see above)
                    "of one sum's bits.")
     if pending:
         with st.container(border=True):
-            changed = ", ".join(controls.FIELD_LABELS.get(name, name) for name in pending)
+            changed = ", ".join(controls.label(name).lower() for name in pending)
             st.info(f"You changed **{changed}**. The network being trained still uses the old "
                     "settings; reset to start a fresh one with the new settings.", icon=":material/info:")
             st.button("Reset with the new settings", key="train.reset_pending",

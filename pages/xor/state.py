@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
+from engine.schema import SEED_MAX
 from engine.xor.boundary import decision_grid
 from engine.xor.mlp import ACTIVATIONS, LOSSES, OPTIMIZERS, XOR_X, XorConfig, train_xor
 from ui.widget_state import WidgetState, ss
@@ -91,7 +92,7 @@ def layers_changed() -> None:
 
 def next_seed() -> None:
     """on_click: the same settings with the next seed."""
-    seed = (int(ss().get(P + "seed", 0)) + 1) % 2**32
+    seed = (int(ss().get(P + "seed", 0)) + 1) % (SEED_MAX + 1)
     put("seed", seed)
     train_now()
 
@@ -158,7 +159,7 @@ def controls(box) -> tuple[XorConfig | None, str]:
                      format_func=OPTIMIZER_LABELS.get)
         st.selectbox("Loss", LOSSES, key=wkey("loss"), on_change=keep, args=("loss",),
                      format_func=LOSS_LABELS.get)
-        st.number_input("Seed", 0, 2**32 - 1, step=1, key=wkey("seed"), on_change=keep, args=("seed",),
+        st.number_input("Seed", 0, SEED_MAX, step=1, key=wkey("seed"), on_change=keep, args=("seed",),
                         help="Draws the N(0, 1) starting weights.")
         st.toggle("Train when a setting changes", key=wkey("auto", True), on_change=keep, args=("auto",),
                   help="Training takes well under a second; switch this off to change several settings "

@@ -175,3 +175,16 @@ def test_a_two_layer_model_can_show_either_layer(open_page):
     assert len(chart(at, "grad.train_norm_chart")["data"]) == 2  # a bar trace per layer
     at.selectbox(key="grad.layer.w").select(0).run()
     assert "layer 1" in chart(at, "grad.delta_chart")["layout"]["title"]["text"]
+
+
+def test_check_settings_take_the_schemas_range_and_refuse_a_model_too_big_to_check(page):
+    hidden = page.number_input(key="grad.hidden.w")
+    assert (hidden.min, hidden.max) == (1, 512)  # the schema's range, not a second one
+    hidden.set_value(12).run()  # more than the default size, still within the check's budget
+    assert not page.error
+    page.button(key="grad.run_check").click().run()
+    assert "1 × 12 units" in " ".join(texts(page.caption))
+    page.number_input(key="grad.hidden.w").set_value(512).run()
+    (error,) = texts(page.error)
+    assert "gradient-check budget" in error and "estimated cost" in error and "limit 150,000,000" in error
+    assert page.button(key="grad.run_check").disabled

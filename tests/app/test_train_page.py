@@ -170,8 +170,10 @@ def test_malformed_link_values_fall_back_with_warnings(app):
     config = lab(at).config
     assert (config.hidden, config.bits, config.lr, config.cell, config.seed) == (16, 8, 0.05, "rnn", 0)
     text = " ".join(w.value for w in at.warning)
-    for name in ("hidden", "bits", "lr", "cell", "seed"):
-        assert name in text, name
+    for name in ("hidden", "bits", "lr", "cell"):
+        assert f"({name}): " in text, name
+    assert "seed" not in text  # left out of the link: its default, silently
+    assert "Bits per number (bits): '99' is not allowed; it takes a whole number from 2 to 64" in text
 
 
 def test_divergence_ends_in_a_clear_state_and_reset_recovers(app):

@@ -29,9 +29,9 @@ def test_plain_visit_means_defaults_without_warnings():
 
 
 @pytest.mark.parametrize(("name", "text"), [
-    ("hidden", "0"), ("hidden", "1e3"), ("hidden", "16.5"), ("layers", "9"), ("bits", "1"), ("bits", "17"),
-    ("lr", "0"), ("lr", "nan"), ("lr", "inf"), ("lr", "100"), ("seed", "-1"), ("cell", "cnn"),
-    ("bias", "maybe"), ("keep_prob", "0"), ("algorithm", ""),
+    ("hidden", "0"), ("hidden", "1e3"), ("hidden", "16.5"), ("layers", "9"), ("bits", "1"), ("bits", "65"),
+    ("lr", "0"), ("lr", "nan"), ("lr", "inf"), ("lr", "101"), ("seed", "-1"), ("cell", "cnn"),
+    ("bias", "maybe"), ("keep_prob", "0"), ("algorithm", ""), ("hidden", "٣"), ("hidden", "²"),
 ])
 def test_each_bad_value_falls_back_to_its_default_with_a_warning(name, text):
     params = query.to_params(Config()) | {name: text}
@@ -40,11 +40,32 @@ def test_each_bad_value_falls_back_to_its_default_with_a_warning(name, text):
     assert len(warnings) == 1 and name in warnings[0] and "default" in warnings[0]
 
 
-def test_missing_and_unknown_parameters_are_reported():
+def test_fields_a_link_leaves_out_take_their_defaults_silently():
+    assert query.from_params({"hidden": "8", "lr": "0.01"}) == (Config(hidden=8, lr=0.01), [])
+
+
+def test_unknown_parameters_are_reported():
     parsed, warnings = query.from_params({"hidden": "8", "colour": "red"})
     assert parsed == Config(hidden=8)
-    assert any("colour" in w for w in warnings)
-    assert any("does not set" in w and "lr" in w for w in warnings)
+    assert warnings == ["Ignored unknown link parameter(s): colour."]
+
+
+def test_a_refused_value_names_the_field_cuts_the_value_and_gives_the_range_in_plain_numbers():
+    _, warnings = query.from_params({"seed": "9" * 100_000})
+    assert warnings == ["Seed (seed): '" + "9" * 40 + "…' is not allowed; it takes a whole number from 0 to "
+                        "4,294,967,295; using the default 0."]
+    _, warnings = query.from_params({"lr": "0"})
+    assert warnings == ["Learning rate (lr): '0' is not allowed; it takes a number from 0.00001 to 100; "
+                        "using the default 0.05."]
+
+
+def test_a_link_too_heavy_to_train_live_is_refused_by_the_cost_rule():
+    heavy = Config(cell="lstm", hidden=512, layers=4, bits=64, batch=4096)
+    assert heavy.validate() is heavy  # the engine allows it ...
+    parsed, warnings = query.from_params(query.to_params(heavy))
+    assert parsed == Config()  # ... the app does not train it live, and says why
+    assert len(warnings) == 1 and "live training budget" in warnings[0] and "estimated cost" in warnings[0]
+    assert "limit 500,000,000" in warnings[0]
 
 
 def test_classic_link_with_a_batch_falls_back_to_the_batched_trainer():

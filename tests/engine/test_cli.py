@@ -1,8 +1,12 @@
 """The command line: JSON output, saving, refusing bad options, the classic report and gradient checks."""
 
 import json
+import os
+import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -59,17 +63,44 @@ def test_train_can_save_the_model(tmp_path, capsys):
     assert json.loads(out)["config"]["cell"] == "gru"
 
 
-def test_an_unwritable_save_path_exits_1(tmp_path, capsys):
-    code, _, err = run(capsys, "train", "--steps", "2", "--save", str(tmp_path / "no" / "dir" / "m.npz"))
-    assert code == 1 and "could not write" in err
+@pytest.mark.parametrize("where, message", [
+    ("no/dir/m.npz", "the folder"),  # a missing folder
+    ("", "needs a file name"),
+    ("sub/..", "needs a file name"),
+    (".", "needs a file name"),
+])
+def test_a_bad_save_path_exits_2_before_training(tmp_path, capsys, monkeypatch, where, message):
+    monkeypatch.chdir(tmp_path)
+    started = []
+    monkeypatch.setattr(cli, "Trainer", lambda *a: started.append(a))
+    with pytest.raises(SystemExit) as info:
+        cli.main(["train", "--steps", "2", "--save", where])
+    assert info.value.code == 2 and started == []
+    err = capsys.readouterr().err
+    assert "--save" in err and message in err and "Traceback" not in err
+
+
+def test_a_save_path_in_a_read_only_folder_exits_2(tmp_path, capsys):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        if os.access(folder, os.W_OK):
+            pytest.skip("running as a user who may write anywhere")
+        with pytest.raises(SystemExit) as info:
+            cli.main(["train", "--steps", "2", "--save", str(folder / "m.npz")])
+        assert info.value.code == 2 and "permission denied" in capsys.readouterr().err
+    finally:
+        folder.chmod(0o700)
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--lr", "-1"], "lr must be"),
-    (["--bits", "0"], "bits"),
+    (["--lr", "-1"], "Learning rate (lr): '-1' is not allowed; it takes a number from 0.00001 to 100"),
+    (["--bits", "0"], "Bits per number (bits): '0' is not allowed"),
     (["--cell", "nope"], "invalid choice: 'nope'"),
     (["--preset", "nope"], "invalid choice: 'nope'"),
-    (["--steps", "ten"], "invalid int value"),
+    (["--steps", "ten"], "argument --steps: Steps budget (steps): 'ten' is not allowed"),
+    (["--seed", "٣"], "Seed (seed): '٣' is not allowed; it takes a whole number from 0 to 4,294,967,295"),
 ])
 def test_a_bad_option_exits_2_with_a_message(capsys, argv, message):
     with pytest.raises(SystemExit) as info:
@@ -145,3 +176,39 @@ def test_python_dash_m_engine_runs():
     bad = subprocess.run([sys.executable, "-m", "engine", "train", "--hidden", "0"], cwd=ROOT,
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "error:" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_ctrl_c_stops_cleanly_saves_the_model_and_exits_130(tmp_path):
+    path = tmp_path / "m.npz"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "engine", "train", "--hidden", "2", "--batch", "1", "--steps", "10000000",
+         "--eval-every", "1000000", "--save", str(path)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        # The first progress line would take a million steps: wait instead until the process has
+        # used more CPU time than starting up takes, so it is training.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None and _cpu_seconds(proc.pid) < 1.5:
+            time.sleep(0.05)
+        assert proc.poll() is None, proc.stderr.read()
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=60)
+        err = proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert code == 130, err
+    assert "Traceback" not in err
+    match = re.search(r"interrupted at step (\d+); saved the model to (.+)", err)
+    assert match, err
+    step = int(match[1])
+    assert step > 0 and match[2].strip() == str(path)
+    model, meta = load_with_meta(path)
+    assert meta == {"step": step} and model.config.hidden == 2 and model.config.steps == 10_000_000
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
