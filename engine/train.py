@@ -56,7 +56,7 @@ class Trainer:
 
     Every ``eval_every`` steps the trainer evaluates a fixed sample of the
     evaluation set (``history.evals`` row with ``sums`` = the sample's size); when
-    every sum of the sample may be right and the run is not solved yet, and at the end
+    every sum of the sample is right and the run is not solved yet, and at the end
     of the budget, it evaluates the whole set instead (see :mod:`engine.evaluation`).
     A sum wrong in the sample is wrong in the set, so ``solved_at_step`` is the same
     as evaluating everything.
@@ -224,9 +224,9 @@ class Trainer:
             self._diverge(f"the weights overflowed at step {self.step}")
             return
         sched, loss = self.eval_schedule, self.config.loss
-        m, xent, maybe = sched.figures(self.model, loss, whole=full)
+        m, xent = sched.figures(self.model, loss, whole=full)
         sums, solved = len(sched.full if full else sched.sample), False
-        if maybe and self.solved_at_step is None:
+        if m["exact_acc"] == 1.0 and self.solved_at_step is None:
             confirmed = sched.confirm(self.model, loss)  # None unless every sum of the set is right
             if confirmed is not None:
                 (m, xent), sums, solved = confirmed, len(sched.full), True

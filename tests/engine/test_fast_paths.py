@@ -5,11 +5,13 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from engine import data, losses, optim
+from engine.analysis.states import subsample
 from engine.batches import BatchStream
 from engine.config import Config
-from engine.evaluation import LEAN32_MAX_WEIGHT, MARGIN, Schedule, evaluate, logits, measure
+from engine.evaluation import Schedule, evaluate, logits, measure
 from engine.fused import FusedRNNStep, fusable
 from engine.model import SequenceModel
+from engine.prefixes import PrefixTree, tree_figures
 from engine.train import Trainer
 
 # --- batches drawn a block at a time ----------------------------------------------------
@@ -121,33 +123,29 @@ def test_lean_evaluation_logits_equal_the_models_forward():
                     np.swapaxes(batch.y, 0, 1))[0], rtol=1e-12)
 
 
-@pytest.mark.parametrize("scale", [0.5, 3.0, 10.0, 25.0, 2 * LEAN32_MAX_WEIGHT])
-def test_the_schedule_decides_as_float64_does_whatever_the_weights(scale):
-    # Large random weights make the recurrence chaotic, where float32's rounding grows
-    # beyond the margin: the schedule must notice and compute in float64 instead.
-    rng = np.random.default_rng(int(scale * 10))
-    model = SequenceModel(Config())
-    for p in model.params.values():
-        p[...] = rng.uniform(-scale, scale, size=p.shape)
-    schedule = Schedule(8)
-    for name, s in schedule._sets.items():
-        z32 = schedule._logits32(model, s)
-        z64 = logits(model, s.batch)
-        if z32 is not None:  # trusted: then it is within the margin everywhere, not only on the probe
-            assert np.max(np.abs(z32 - z64)) < MARGIN, name
-    m, _, maybe = schedule.figures(model, "bce")
-    want = measure(model, schedule.sample, "bce")[0]["exact_acc"]
-    assert m["exact_acc"] == pytest.approx(want, abs=1 / 512)
-    right = measure(model, schedule.full, "bce")[0]["exact_acc"] == 1.0
-    assert maybe or not right
-    assert (schedule.confirm(model, "bce") is not None) == right
+@pytest.mark.parametrize(("config", "bits"), [(Config(), 8), (Config(loss="mse", bias=False), 8),
+                                              (Config(hidden=3), 12), (Config(), 2)],
+                         ids=["default", "mse-no-bias", "12-bits", "2-bits"])
+def test_figures_over_shared_beginnings_equal_those_of_every_sum(config, bits):
+    for scale in (0.5, 3.0, 12.0):
+        rng = np.random.default_rng(int(scale * 10) + bits)
+        model = SequenceModel(config.replace(bits=bits))
+        for p in model.params.values():
+            p[...] = rng.uniform(-scale, scale, size=p.shape)
+        for batch in (data.eval_set(bits), subsample(data.eval_set(bits), 100, seed=3)):
+            tree = PrefixTree(batch)
+            assert tree.states <= bits * len(batch)
+            got, xent = tree_figures(model.params, tree, config.loss)
+            want, want_xent = measure(model, batch, config.loss)
+            assert got["exact_acc"] == want["exact_acc"] and got["bit_acc"] == want["bit_acc"]
+            assert got["eval_loss"] == pytest.approx(want["eval_loss"], rel=1e-12)
+            assert xent == pytest.approx(want_xent, rel=1e-12)
+            stopped = tree_figures(model.params, tree, config.loss, stop_if_wrong=True)
+            assert (stopped is None) == (want["exact_acc"] < 1.0)
 
 
-def test_float32_figures_are_used_for_a_trained_model():
-    trainer = Trainer(Config(seed=1))
-    trainer.advance(300)
-    schedule = trainer.eval_schedule
-    assert schedule._logits32(trainer.model, schedule._sets["full"]) is not None
+def test_the_8_bit_set_has_38228_distinct_beginnings():
+    assert PrefixTree(data.eval_set(8)).states == 4 + 16 + 64 + 256 + 1024 + 4096 + 16384 + 16384
 
 
 def test_confirm_decides_like_a_full_float64_evaluation():
@@ -189,4 +187,4 @@ def test_the_last_evaluation_of_the_budget_covers_the_whole_set():
     trainer.run()
     sums = trainer.history.evals["sums"]
     assert list(sums[:-1]) == [512] * 3 and sums[-1] == 16384
-    assert trainer.history.evals["exact_acc"][-1] == pytest.approx(trainer.evaluate()["exact_acc"], abs=1e-4)
+    assert trainer.history.evals["exact_acc"][-1] == trainer.evaluate()["exact_acc"]

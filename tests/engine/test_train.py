@@ -181,10 +181,9 @@ def test_the_divergence_test_reads_the_cross_entropy_of_the_evaluation_logits():
     assert trainer.history.evals["sums"][0] == len(batch)
     z = model.forward(batch.x).z
     expected = losses.bce(z, np.swapaxes(batch.y, 0, 1))[0]
-    # the schedule computes a sigmoid RNN's figures in float32 (good to ~1e-6)
-    assert trainer.eval_xent == pytest.approx(expected, rel=1e-6)
+    assert trainer.eval_xent == pytest.approx(expected, rel=1e-12)
     assert trainer.history.evals["eval_loss"][0] == pytest.approx(
-        losses.mse(z, np.swapaxes(batch.y, 0, 1))[0], rel=1e-6)
+        losses.mse(z, np.swapaxes(batch.y, 0, 1))[0], rel=1e-12)
 
 
 @pytest.mark.parametrize("config", [Config(steps=600), Config(activation="relu", steps=600),
