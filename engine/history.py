@@ -63,10 +63,9 @@ class History:
     ``train`` has one row per training step: ``step``, ``loss`` (on the batch
     trained on), ``grad_norm`` (before clipping), ``samples`` (seen so far),
     ``lr``. ``evals`` has one row per evaluation: ``step``, ``eval_loss``,
-    ``exact_acc`` (fraction of sums entirely right), ``bit_acc``, ``sums`` (how many
-    sums of the evaluation set were evaluated: all of them, or a fixed sample).
+    ``exact_acc`` (fraction of sums entirely right), ``bit_acc``.
     """
 
     def __init__(self):
         self.train = Columns("step", "loss", "grad_norm", "samples", "lr")
-        self.evals = Columns("step", "eval_loss", "exact_acc", "bit_acc", "sums")
+        self.evals = Columns("step", "eval_loss", "exact_acc", "bit_acc")

@@ -55,7 +55,7 @@ class Trainer:
     last_dh_norm : (layers, T) gradient norm reaching each step in the latest step, or None
 
     Every ``eval_every`` steps the trainer evaluates a fixed sample of the
-    evaluation set (``history.evals`` row with ``sums`` = the sample's size); when
+    evaluation set (the ``history.evals`` row holds its figures); when
     every sum of the sample is right and the run is not solved yet, and at the end
     of the budget, it evaluates the whole set instead (see :mod:`engine.evaluation`).
     A sum wrong in the sample is wrong in the set, so ``solved_at_step`` is the same
@@ -225,12 +225,12 @@ class Trainer:
             return
         sched, loss = self.eval_schedule, self.config.loss
         m, xent = sched.figures(self.model, loss, whole=full)
-        sums, solved = len(sched.full if full else sched.sample), False
+        solved = False
         if m["exact_acc"] == 1.0 and self.solved_at_step is None:
             confirmed = sched.confirm(self.model, loss)  # None unless every sum of the set is right
             if confirmed is not None:
-                (m, xent), sums, solved = confirmed, len(sched.full), True
-        self.history.evals.append(step=self.step, sums=sums, **m)
+                (m, xent), solved = confirmed, True
+        self.history.evals.append(step=self.step, **m)
         self.eval_xent = xent
         if len(self.history.evals) == 1:
             self._start_xent = xent
