@@ -106,7 +106,7 @@ class FusedRNNStep:
             np.multiply(p["L1.bh"], 0.5, out=c)
         else:
             c[:] = 0.0
-        c += WcT[:, :H].sum(axis=1)
+        c += np.add.reduce(WcT[:, :H], axis=1)
         xf = x.transpose(0, 2, 1)  # (T, 2, B)
         Z[:T, H:H + I] = xf
         Q[:T, H:H + I] = xf
@@ -133,7 +133,7 @@ class FusedRNNStep:
         # Row block t of G: [h_{t-1}; x_t; 1] [dpre_t; dz_{t-1}]^T. Summed over t, its first H
         # columns hold dWhh, dWxh, dbh and its last column dWhy (rows :H) and dby (row H + I).
         np.matmul(Q, F.transpose(0, 2, 1), out=self.G)
-        Gs = np.sum(self.G, axis=0, out=self.Gsum)
+        Gs = np.add.reduce(self.G, axis=0, out=self.Gsum)
         kq = self.kq
         self.flat_grads[: kq * H].reshape(kq, H)[...] = Gs[:kq, :H]
         self.grads["Why"][:, 0] = Gs[:H, H]
