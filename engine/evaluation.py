@@ -87,14 +87,17 @@ def evaluate(model: SequenceModel, batch: data.AdditionBatch, loss: str = "bce",
     return measure(model, batch, loss, chunk, xent=False)[0]
 
 
-@functools.lru_cache(maxsize=8)
+TREE_BITS = 16  # wider sums share few beginnings past the first 7 bits: no tree, the plain pass
+
+
+@functools.lru_cache(maxsize=4)
 def _sets(bits: int, sample: int) -> tuple:
     """The evaluation set, its sample and their prefix trees (built once per process; read-only)."""
     full = data.eval_set(bits)
     for arr in vars(full).values():
         arr.flags.writeable = False
     part = subsample(full, sample)
-    trees = (PrefixTree(full), PrefixTree(part)) if bits <= 31 else (None, None)
+    trees = (PrefixTree(full), PrefixTree(part)) if bits <= TREE_BITS else (None, None)
     return full, part, *trees
 
 
