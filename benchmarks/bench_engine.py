@@ -1,15 +1,23 @@
-"""Training speed of the engine's vanilla RNN against two baselines, in one run.
+"""Training speed of the engine's default model against JAX and PyTorch, in one run.
 
-- engine: the default preset (hidden 16, batch 64, 8 bits, Adam, cross-entropy)
-- per-sample loop: the tutorial's algorithm, one sum per update (engine.classic)
-- PyTorch CPU autograd on the identical model (same initial weights, same
-  batches, float64, one thread), when torch is installed
+- engine: ``Trainer`` on the default preset (hidden 16, batch 64, 8 bits, Adam,
+  cross-entropy, float64) with evaluation off, and the same with plain SGD
+- JAX: the same model and optimizer, the whole training step compiled by ``jax.jit``
+  (``lax.scan`` recurrence, ``jax.grad``), float64, CPU, asynchronous dispatch
+- PyTorch CPU autograd on the same model, float64, one thread
+- the per-sample loop: the tutorial's algorithm, one sum per update (engine.classic)
 
-Prints samples/s and steps/s for each, their ratios, and time-to-solve (100%
-exact on the evaluation set, checked every 20 steps). Run by hand:
+Every contender starts from the same weights and trains on the same batches (the
+script checks that the losses agree). The contenders run in alternating rounds of
+about half a second each, so load from other processes hits them alike; the
+script prints each one's best round, the spread of the rounds, and the per-round
+ratios. Then: the share of a run's time spent evaluating with the app's default
+schedule (every 20 steps), and steps and wall time to solve. JAX and PyTorch are
+benchmark-only extras (see benchmarks/peers.py); a missing one is skipped with a
+message. Run by hand:
 
-    python benchmarks/bench_engine.py            # about a minute
-    python benchmarks/bench_engine.py --quick    # fewer seeds, shorter timings
+    python benchmarks/bench_engine.py            # about two minutes
+    python benchmarks/bench_engine.py --quick    # fewer rounds and seeds
 """
 
 from __future__ import annotations
@@ -27,121 +35,112 @@ from engine.runtime import tune_process  # noqa: E402  (before NumPy loads)
 tune_process()
 
 import numpy as np  # noqa: E402
+from peers import JaxRNN, TorchRNN  # noqa: E402
 
-from engine import Config, Trainer, data  # noqa: E402
+from engine import Config, Trainer  # noqa: E402
+from engine.batches import BatchStream  # noqa: E402
 from engine.config import PRESETS  # noqa: E402
+from engine.model import SequenceModel  # noqa: E402
 
-try:
-    import torch
-except ImportError:  # torch is a benchmark-only extra: pip install torch==2.13.0
-    torch = None
-
-
-def rate(fn, seconds: float) -> float:
-    """Calls of ``fn`` per second over about ``seconds``."""
-    n, t0 = 0, time.perf_counter()
-    while (elapsed := time.perf_counter() - t0) < seconds:
-        fn()
-        n += 1
-    return n / elapsed
+CHUNK = 50  # steps per timed call
+OPTIMIZERS = {"adam": 0.05, "sgd": 0.5}  # optimizer -> learning rate (Adam's is the default preset's)
 
 
-def interleaved_rates(fns: dict, rounds: int, seconds: float) -> dict[str, float]:
-    """Best calls/s of each function over ``rounds`` alternating rounds.
+def peer(cls, params, lr, optimizer):
+    """A peer model, or None (with a message) when its library is not installed."""
+    try:
+        return cls(params, lr, optimizer)
+    except ImportError as e:
+        print(f"[skipped] {cls.name}: {e.name} is not installed (benchmark-only, see peers.py)")
+        return None
 
-    Alternating spreads any background load over every contender alike, and the
-    best round is the least disturbed one, so the ratios are fair on a busy machine.
-    """
-    for fn in fns.values():  # warm up: first calls allocate and fill caches
-        for _ in range(20):
+
+def batches_like_trainer(cfg: Config) -> BatchStream:
+    """The batches a Trainer with ``cfg`` draws: its generator advanced past the initial weights."""
+    rng = np.random.default_rng(cfg.seed)
+    SequenceModel(cfg, rng=rng)
+    return BatchStream(rng, cfg.batch, cfg.bits)
+
+
+def stepper(model, stream: BatchStream):
+    def run():
+        for _ in range(CHUNK):
+            model.step(*stream.next())
+        if hasattr(model, "sync"):
+            model.sync()
+    return run
+
+
+def contenders(optimizer: str) -> dict:
+    cfg = Config(optimizer=optimizer, lr=OPTIMIZERS[optimizer], steps=10_000_000, eval_every=1_000_000)
+    engine = Trainer(cfg)
+    out = {"engine": lambda: engine.advance(CHUNK)}
+    for key, cls in (("jax", JaxRNN), ("torch", TorchRNN)):
+        model = peer(cls, engine.model.params, cfg.lr, optimizer)
+        if model is not None:
+            out[key] = stepper(model, batches_like_trainer(cfg))
+    return out
+
+
+def interleaved(fns: dict, rounds: int, seconds: float) -> dict[str, list[float]]:
+    """Steps/s of each contender in each of ``rounds`` alternating rounds."""
+    for fn in fns.values():  # warm up: compile, allocate, fill caches
+        for _ in range(3):
             fn()
-    best = dict.fromkeys(fns, 0.0)
+    rates = {k: [] for k in fns}
     for _ in range(rounds):
         for name, fn in fns.items():
-            best[name] = max(best[name], rate(fn, seconds))
-    return best
+            n, t0 = 0, time.perf_counter()
+            while (elapsed := time.perf_counter() - t0) < seconds:
+                fn()
+                n += CHUNK
+            rates[name].append(n / elapsed)
+    return rates
 
 
-def engine_solve(seed: int, max_steps: int = 5000) -> tuple[int | None, float]:
-    t = Trainer(Config(seed=seed, steps=max_steps))
-    t0 = time.perf_counter()
-    while not t.done and t.solved_at_step is None:
-        t.advance(t.config.eval_every)
-    return t.solved_at_step, time.perf_counter() - t0
-
-
-def loop_solve(seed: int, max_samples: int) -> tuple[int | None, float]:
-    t = Trainer(PRESETS["classic"].replace(seed=seed, steps=max_samples))
-    t0 = time.perf_counter()
-    while not t.done and t.solved_at_step is None:
-        t.advance(t.config.eval_every)
-    return t.solved_at_step, time.perf_counter() - t0
-
-
-class TorchRNN:
-    """The engine's default model written with PyTorch autograd (float64)."""
-
-    def __init__(self, params: dict[str, np.ndarray], lr: float):
-        self.p = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in params.items()}
-        self.opt = torch.optim.Adam(list(self.p.values()), lr=lr)
-
-    def logits(self, x: torch.Tensor) -> torch.Tensor:  # x (T, B, 2) -> (T, B, 1)
-        p = self.p
-        xin = x @ p["L1.Wxh"] + p["L1.bh"]
-        h = torch.zeros(x.shape[1], p["L1.Whh"].shape[0], dtype=torch.float64)
-        hs = []
-        for t in range(x.shape[0]):
-            h = torch.sigmoid(xin[t] + h @ p["L1.Whh"])
-            hs.append(h)
-        return torch.stack(hs) @ p["Why"] + p["by"]
-
-    def step(self, xy: tuple[np.ndarray, np.ndarray]) -> float:
-        """One Adam step on ``data.random_xy``'s time-major inputs and targets (the engine's data path)."""
-        x, y = (torch.from_numpy(np.ascontiguousarray(a)) for a in xy)
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(self.logits(x), y)
-        self.opt.zero_grad()
-        loss.backward()
-        self.opt.step()
-        return float(loss.detach())
-
-    def exact(self, batch: data.AdditionBatch) -> float:
-        with torch.no_grad():
-            z = self.logits(torch.from_numpy(np.ascontiguousarray(np.swapaxes(batch.x, 0, 1)))).numpy()
-        right = (z >= 0) == (np.swapaxes(batch.y, 0, 1) >= 0.5)
-        return float(right.all(axis=(0, 2)).mean())
-
-
-def torch_solve(seed: int, max_steps: int = 5000) -> tuple[int | None, float]:
-    cfg = Config(seed=seed)
-    trainer = Trainer(cfg)  # only for the identical initial weights and evaluation set
-    model = TorchRNN(trainer.model.params, cfg.lr)
-    rng = np.random.default_rng(seed)
-    from engine.model import SequenceModel
-
-    SequenceModel(cfg, rng=rng)  # advance rng past the weights exactly as the Trainer does
-    t0 = time.perf_counter()
-    for step in range(1, max_steps + 1):
-        model.step(data.random_xy(rng, cfg.batch, cfg.bits))
-        if step % cfg.eval_every == 0 and model.exact(trainer.eval_batch) == 1.0:
-            return step, time.perf_counter() - t0
-    return None, time.perf_counter() - t0
-
-
-def same_model_check() -> float:
-    """Largest difference between the engine's and torch's losses over 50 identical steps."""
-    cfg = Config(seed=0)
-    t = Trainer(cfg)
-    model = TorchRNN(t.model.params, cfg.lr)
-    rng = np.random.default_rng(0)
-    from engine.model import SequenceModel
-
-    SequenceModel(cfg, rng=rng)
-    worst = 0.0
-    for _ in range(50):
-        mine = t.train_step()
-        theirs = model.step(data.random_xy(rng, cfg.batch, cfg.bits))
-        worst = max(worst, abs(mine - theirs))
+def same_model_check(optimizer: str, steps: int = 50) -> dict[str, float]:
+    """Largest loss difference between the engine and each peer over ``steps`` identical steps."""
+    cfg = Config(optimizer=optimizer, lr=OPTIMIZERS[optimizer])
+    engine = Trainer(cfg.replace(steps=10_000))
+    models = {k: peer(c, engine.model.params, cfg.lr, optimizer)
+              for k, c in (("jax", JaxRNN), ("torch", TorchRNN))}
+    streams = {k: batches_like_trainer(cfg) for k in models}
+    worst = dict.fromkeys((k for k, m in models.items() if m is not None), 0.0)
+    for _ in range(steps):
+        mine = engine.train_step()
+        for k in worst:
+            worst[k] = max(worst[k], abs(mine - float(models[k].step(*streams[k].next()))))
     return worst
+
+
+class TimedTrainer(Trainer):
+    """A Trainer that adds up the wall time of its evaluations."""
+
+    eval_seconds = 0.0
+
+    def _record_eval(self, full: bool) -> None:
+        t0 = time.perf_counter()
+        super()._record_eval(full)
+        self.eval_seconds += time.perf_counter() - t0
+
+
+def eval_share(seed: int, stop_when_solved: bool) -> tuple[float, int]:
+    """Share of a default run's wall time (construction included) spent evaluating."""
+    t0 = time.perf_counter()
+    t = TimedTrainer(Config(seed=seed))
+    t.advance(t.config.steps, stop_when_solved=stop_when_solved)
+    return t.eval_seconds / (time.perf_counter() - t0), t.step
+
+
+def solve(config: Config) -> tuple[int | None, float]:
+    t0 = time.perf_counter()
+    t = Trainer(config)
+    t.advance(config.steps, stop_when_solved=True)
+    return t.solved_at_step, time.perf_counter() - t0
+
+
+def spread(xs: list[float]) -> str:
+    return f"{max(xs):>9,.0f} {statistics.median(xs):>9,.0f} {min(xs):>9,.0f}"
 
 
 def main() -> None:
@@ -150,48 +149,48 @@ def main() -> None:
     args = ap.parse_args()
     seeds = range(3 if args.quick else 5)
     rounds = 3 if args.quick else 8
+    print(f"Training steps/s (hidden 16, batch 64, 8 bits, float64; {os.cpu_count()} cores shared, "
+          f"BLAS threads {os.environ.get('OPENBLAS_NUM_THREADS')}, load average "
+          f"{', '.join(f'{x:.1f}' for x in os.getloadavg())})")
+    print(f"{rounds} alternating rounds of 0.5 s per contender; best / median / worst round")
+    engine_adam = None
+    for optimizer in OPTIMIZERS:
+        rates = interleaved(contenders(optimizer), rounds, 0.5)
+        engine_adam = engine_adam or rates["engine"]
+        print(f"\n{optimizer}:{'':22} {'best':>9} {'median':>9} {'worst':>9}")
+        for name, r in rates.items():
+            print(f"  {name:28}{spread(r)}")
+        for name in rates.keys() - {"engine"}:
+            per_round = [e / o for e, o in zip(rates["engine"], rates[name], strict=True)]
+            print(f"  engine / {name}: best rounds {max(rates['engine']) / max(rates[name]):.2f}x; "
+                  f"per round median {statistics.median(per_round):.2f}x, "
+                  f"range {min(per_round):.2f}-{max(per_round):.2f}x")
+        worst = same_model_check(optimizer)
+        if worst:
+            print("  same model: largest loss difference over 50 identical steps "
+                  + ", ".join(f"{k} {v:.1e}" for k, v in worst.items()))
 
-    cfg = Config()
-    fns = {"engine": Trainer(cfg.replace(steps=10_000_000, eval_every=1_000_000)).train_step,
-           "loop": Trainer(PRESETS["classic"].replace(steps=10_000_000, eval_every=1_000_000)).train_step}
-    if torch is not None:
-        torch.set_num_threads(1)
-        tm = TorchRNN(Trainer(cfg).model.params, cfg.lr)
-        rng = np.random.default_rng(1)
-        fns["torch"] = lambda: tm.step(data.random_xy(rng, cfg.batch, cfg.bits))
-    best = interleaved_rates(fns, rounds, seconds=0.5)
-    eng_steps, loop_samples, torch_steps = best["engine"], best["loop"], best.get("torch")
-    rows = [("engine (batch 64)", eng_steps * cfg.batch, eng_steps),
-            ("per-sample loop", loop_samples, loop_samples)]
-    if torch_steps:
-        rows.append(("PyTorch CPU autograd", torch_steps * cfg.batch, torch_steps))
+    loop = Trainer(PRESETS["classic"].replace(steps=10_000_000, eval_every=1_000_000))
+    loop_rate = interleaved({"loop": lambda: loop.advance(CHUNK)}, 1, 1.0)["loop"][0]
+    print(f"\nper-sample loop: {loop_rate:,.0f} samples/s; engine (Adam, best round) "
+          f"{max(engine_adam) * 64 / loop_rate:.0f}x its samples/s")
 
-    print(f"Training throughput (hidden {cfg.hidden}, 8 bits, {os.cpu_count()} cores, BLAS threads "
-          f"{os.environ.get('OPENBLAS_NUM_THREADS')}, torch {torch.__version__ if torch else 'absent'})")
-    print(f"best of {rounds} alternating rounds of 0.5 s each")
-    print(f"{'':24} {'samples/s':>12} {'steps/s':>10}")
-    for name, sps, st in rows:
-        print(f"{name:24} {sps:>12,.0f} {st:>10,.0f}")
-    print(f"engine / per-sample loop, samples/s: {eng_steps * cfg.batch / loop_samples:.1f}x (target >= 40x)")
-    if torch_steps:
-        print(f"engine / PyTorch, steps/s:           {eng_steps / torch_steps:.1f}x (target >= 3x)")
-        print(f"same model: largest loss difference over 50 identical steps {same_model_check():.1e}")
+    Trainer(Config())  # builds the evaluation set's prefix tree, once per process (about 10 ms)
+    print("\nShare of a run's time spent evaluating (default config: eval every 20 steps, 1000 steps)")
+    for stop in (False, True):
+        shares = [eval_share(s, stop) for s in seeds]
+        what = "stopping when solved" if stop else "the whole budget    "
+        print(f"  {what}: median {statistics.median(x for x, _ in shares):.0%}, "
+              f"seeds {', '.join(f'{x:.0%}' for x, _ in shares)} (steps {[n for _, n in shares]})")
 
     print(f"\nTime to solve 8-bit addition (every one of the 16384 pairs right), seeds {list(seeds)}")
-    results = {"engine": [engine_solve(s) for s in seeds]}
-    if torch is not None:
-        results["PyTorch CPU"] = [torch_solve(s) for s in seeds]
+    res = [solve(Config(seed=s, steps=5000)) for s in seeds]
+    print(f"  engine: steps {[s for s, _ in res]}, median wall {statistics.median(w for _, w in res):.2f} s "
+          "(target median steps <= 1000)")
     cap = 30_000 if args.quick else 100_000
-    results["per-sample loop"] = [loop_solve(s, cap) for s in list(seeds)[:2]]
-    for name, res in results.items():
-        steps = [s for s, _ in res]
-        solved = [s for s in steps if s is not None]
-        med_steps = statistics.median(solved) if len(solved) == len(steps) else None
-        med_wall = statistics.median(w for _, w in res)
-        unit = "samples" if name == "per-sample loop" else "steps"
-        print(f"{name:16} {unit} to solve: {steps}  median {med_steps}  median wall {med_wall:.2f} s")
-    eng_med = statistics.median([s if s is not None else 10**9 for s, _ in results["engine"]])
-    print(f"engine median steps to solve: {eng_med} (target <= 1000)")
+    res = [solve(PRESETS["classic"].replace(seed=s, steps=cap)) for s in list(seeds)[:2]]
+    print(f"  per-sample loop: samples {[s for s, _ in res]}, median wall "
+          f"{statistics.median(w for _, w in res):.2f} s")
 
 
 if __name__ == "__main__":

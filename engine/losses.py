@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.activations import sigmoid
+from engine.activations import sigmoid, softplus
 
 
 def mse(z: np.ndarray, y: np.ndarray, p: np.ndarray | None = None) -> tuple[float, np.ndarray]:
@@ -28,8 +28,8 @@ def mse(z: np.ndarray, y: np.ndarray, p: np.ndarray | None = None) -> tuple[floa
 
 def bce(z: np.ndarray, y: np.ndarray, p: np.ndarray | None = None) -> tuple[float, np.ndarray]:
     """Mean binary cross-entropy of ``sigmoid(z)`` against ``y`` (``p``: as for :func:`mse`)."""
-    # softplus(z) - y z  ==  -y log p - (1 - y) log(1 - p); logaddexp(0, z) is a stable softplus
-    value = float(np.mean(np.logaddexp(0.0, z) - y * z))
+    # softplus(z) - y z  ==  -y log p - (1 - y) log(1 - p)
+    value = float(np.mean(softplus(z) - y * z))
     dz = ((sigmoid(z) if p is None else p) - y) / z.size
     return value, dz
 

@@ -4,6 +4,13 @@ It is fully deterministic from ``config.seed`` (one ``np.random.Generator``
 draws the weights, the data and the dropout masks), never raises on a
 diverging run (it stops and reports ``status == "diverged"``), and can be
 advanced in small time-boxed chunks so a UI stays responsive.
+
+Speed: without dropout the batches are drawn a block of steps at a time
+(:class:`engine.batches.BatchStream`, the same sums), the default model family
+(one sigmoid RNN layer) trains with :class:`engine.fused.FusedRNNStep`, and the
+scheduled evaluations run on a fixed sample of ``EVAL_SAMPLE`` sums, the whole
+evaluation set being evaluated when the sample is all right (so ``solved_at_step``
+keeps its meaning) and at the end of the budget.
 """
 
 from __future__ import annotations
@@ -14,9 +21,10 @@ import time
 import numpy as np
 
 from engine import classic, data, losses, optim
-from engine.activations import sigmoid
-from engine.analysis.states import chunk_size, forward_logits
+from engine.batches import BatchStream
 from engine.config import Config
+from engine.evaluation import EVAL_CHUNK, EVAL_SAMPLE, Schedule, evaluate  # noqa: F401 (kept importable)
+from engine.fused import FusedRNNStep, fusable
 from engine.history import History
 from engine.model import SequenceModel
 
@@ -32,40 +40,6 @@ READY, TRAINING, FINISHED, DIVERGED = "ready", "training", "finished", "diverged
 LOSS_BLOWUP = 10.0
 MAX_WEIGHT = 1e3
 
-EVAL_CHUNK = 2048  # sums per forward pass while evaluating (a 16-unit RNN at 8 bits: ~3 MB of trace)
-
-
-def _evaluate(model: SequenceModel, batch: data.AdditionBatch, loss: str, chunk: int | None,
-              xent: bool = True) -> tuple[dict[str, float], float]:
-    """The metrics of :func:`evaluate` and (if ``xent``) the batch's cross-entropy, from one chunked pass."""
-    if chunk is None:
-        chunk = min(EVAL_CHUNK, chunk_size(model, batch.bits))
-    z = forward_logits(model, batch.x, chunk)  # (T, B, 1); only the logits are kept
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        y = np.swapaxes(batch.y, 0, 1)
-        value, _ = losses.get(loss)(z, y)
-        xent = value if loss == "bce" else (losses.bce(z, y)[0] if xent else math.nan)
-        p = sigmoid(z)
-    right = (p >= 0.5) == (y >= 0.5)  # (T, B, 1)
-    metrics = {
-        "eval_loss": value,
-        "exact_acc": float(right.all(axis=(0, 2)).mean()),
-        "bit_acc": float(right.mean()),
-    }
-    return metrics, xent
-
-
-def evaluate(model: SequenceModel, batch: data.AdditionBatch, loss: str = "bce",
-             chunk: int | None = None) -> dict[str, float]:
-    """Loss, exact-sum accuracy and bit accuracy of ``model`` on ``batch`` (no dropout).
-
-    The batch is run ``chunk`` sums at a time (default: up to :data:`EVAL_CHUNK`,
-    fewer for wide or deep models so a pass stays within a fixed memory budget)
-    and only the logits are kept; the figures do not depend on the chunk size.
-    """
-    return _evaluate(model, batch, loss, chunk, xent=False)[0]
-
-
 class Trainer:
     """Trains a :class:`SequenceModel` on random sums as ``config`` says.
 
@@ -78,6 +52,14 @@ class Trainer:
     status : "ready", "training", "finished" (budget used) or "diverged"
     message : why the run stopped, for a person to read
     solved_at_step : first evaluated step with every evaluation sum right, or None
+    last_dh_norm : (layers, T) gradient norm reaching each step in the latest step, or None
+
+    Every ``eval_every`` steps the trainer evaluates a fixed sample of the
+    evaluation set (the ``history.evals`` row holds its figures); when
+    every sum of the sample is right and the run is not solved yet, and at the end
+    of the budget, it evaluates the whole set instead (see :mod:`engine.evaluation`).
+    A sum wrong in the sample is wrong in the set, so ``solved_at_step`` is the same
+    as evaluating everything.
     """
 
     def __init__(self, config: Config, model: SequenceModel | None = None):
@@ -91,18 +73,29 @@ class Trainer:
         self.model = model or SequenceModel(config, rng=self.rng)
         self.optimizer = optim.make(config.optimizer, config.lr)
         self.loss_fn = losses.get(config.loss)
-        self.eval_batch = data.eval_set(config.bits)
+        self.eval_schedule = Schedule(config.bits)  # the evaluation set and its sample
+        self.eval_batch = self.eval_schedule.full
+        # Batches a block at a time when nothing else draws from rng between them (no dropout);
+        # to continue a run exactly, save self.batches.position() and seek() to it.
+        self.batches = (BatchStream(self.rng, config.batch, config.bits, self.model.dtype)
+                        if config.algorithm != "classic" and config.keep_prob == 1.0 else None)
+        self._fused = FusedRNNStep(self.model, config.batch, config.bits) if fusable(self.config) else None
         self.history = History()
         self.step = 0
         self.samples = 0
         self.status = READY
         self.message = ""
         self.solved_at_step: int | None = None
-        self.last_dh_norm: np.ndarray | None = None  # (layers, T) from the latest step
+        self._dh_norm: np.ndarray | None = None  # (layers, T) from the latest unfused step
+        self._fused_norms = False  # whether the fused step holds the latest step's gradients
         self.step_seconds = 0.002  # running average of the wall time of one step (sizes advance_for)
         self._start_xent = math.nan  # the evaluation cross-entropy before training (divergence test)
         self.eval_xent = math.nan  # the latest evaluation cross-entropy
-        self._record_eval()
+        self._record_eval(full=False)
+
+    @property
+    def last_dh_norm(self) -> np.ndarray | None:
+        return self._fused.dh_norm() if self._fused_norms else self._dh_norm
 
     # --- control ------------------------------------------------------------
 
@@ -135,13 +128,25 @@ class Trainer:
             loss, gnorm = classic.train_sample(self.model.params, self.legacy_rng, cfg.lr, cfg.bits)
             n = 1
         else:
-            x, y = data.random_xy(self.rng, cfg.batch, cfg.bits, self.model.dtype)  # (T, B, .)
-            trace = self.model.forward(x, rng=self.rng if cfg.keep_prob < 1 else None, time_major=True)
-            loss, dz = self.loss_fn(trace.z, y, trace.p)
-            grads, self.last_dh_norm = self.model.backward(trace, dz)
-            gnorm = optim.clip_by_global_norm(grads, cfg.clip)
-            if math.isfinite(loss) and math.isfinite(gnorm):
-                self.optimizer.step(self.model.params, grads)
+            if self.batches is not None:
+                x, y = self.batches.next()  # (T, B, .)
+            else:
+                x, y = data.random_xy(self.rng, cfg.batch, cfg.bits, self.model.dtype)
+            if self._fused is not None:
+                f = self._fused
+                loss, gnorm = f.step(x, y)
+                if cfg.clip > 0 and gnorm > cfg.clip:  # as optim.clip_by_global_norm
+                    f.flat_grads *= cfg.clip / (gnorm + 1e-12)
+                if math.isfinite(loss) and math.isfinite(gnorm):
+                    self.optimizer.step_flat(f.flat_params, f.flat_grads, f.grads)
+                self._fused_norms = True
+            else:  # the reference path: forward, loss, backward, optimizer
+                trace = self.model.forward(x, rng=self.rng if cfg.keep_prob < 1 else None, time_major=True)
+                loss, dz = self.loss_fn(trace.z, y, trace.p)
+                grads, self._dh_norm = self.model.backward(trace, dz)
+                gnorm = optim.clip_by_global_norm(grads, cfg.clip)
+                if math.isfinite(loss) and math.isfinite(gnorm):
+                    self.optimizer.step(self.model.params, grads)
             n = cfg.batch
         self.step += 1
         self.samples += n
@@ -149,8 +154,10 @@ class Trainer:
                                   samples=self.samples, lr=cfg.lr)
         if not (math.isfinite(loss) and math.isfinite(gnorm)):
             self._diverge(f"the loss became {loss} at step {self.step}")
-        elif self.step % cfg.eval_every == 0 or self.step >= cfg.steps:
-            self._record_eval()
+        elif self.step >= cfg.steps:
+            self._record_eval(full=True)
+        elif self.step % cfg.eval_every == 0:
+            self._record_eval(full=False)
         if self.status != DIVERGED:
             self.status = FINISHED if self.step >= cfg.steps else TRAINING
         return loss
@@ -211,12 +218,18 @@ class Trainer:
         """Metrics on the evaluation set for the current weights."""
         return evaluate(self.model, self.eval_batch, self.config.loss)
 
-    def _record_eval(self) -> None:
+    def _record_eval(self, full: bool) -> None:
         largest = max(float(np.max(np.abs(p))) for p in self.model.params.values())
         if not math.isfinite(largest):
             self._diverge(f"the weights overflowed at step {self.step}")
             return
-        m, xent = _evaluate(self.model, self.eval_batch, self.config.loss, None)
+        sched, loss = self.eval_schedule, self.config.loss
+        m, xent = sched.figures(self.model, loss, whole=full)
+        solved = False
+        if m["exact_acc"] == 1.0 and self.solved_at_step is None:
+            confirmed = sched.confirm(self.model, loss)  # None unless every sum of the set is right
+            if confirmed is not None:
+                (m, xent), solved = confirmed, True
         self.history.evals.append(step=self.step, **m)
         self.eval_xent = xent
         if len(self.history.evals) == 1:
@@ -227,7 +240,7 @@ class Trainer:
                           f"by step {self.step}")
         elif largest > MAX_WEIGHT:
             self._diverge(f"a weight grew to {largest:.3g} by step {self.step}")
-        elif self.solved_at_step is None and m["exact_acc"] == 1.0:
+        elif solved:
             self.solved_at_step = self.step
 
     def _diverge(self, what: str) -> None:

@@ -32,9 +32,10 @@ FORMAT = "rnn-addition-lab/train-state/1"
 # added to one of these (a test checks), so a change to the trainer cannot break exact resumption
 # unnoticed.
 CAPTURED = ("model", "optimizer", "rng", "legacy_rng", "history", "step", "samples", "status", "message",
-            "solved_at_step", "_start_xent", "eval_xent", "config")
-REBUILT = ("loss_fn", "eval_batch")
-NOT_STATE = ("step_seconds", "last_dh_norm")  # a timing average; the latest step's gradient norms
+            "solved_at_step", "_start_xent", "eval_xent", "config", "batches")
+REBUILT = ("loss_fn", "eval_batch", "eval_schedule", "_fused")
+# a timing average; the latest step's gradient norms (last_dh_norm reads them)
+NOT_STATE = ("step_seconds", "last_dh_norm", "_dh_norm", "_fused_norms")
 
 
 class TrainStateError(ValueError):
@@ -89,6 +90,8 @@ def capture(trainer: Trainer, history: bool = True) -> bytes:
         "optimizer": scalars,
         "rng": trainer.rng.bit_generator.state,  # plain dict of ints and a name
     }
+    if trainer.batches is not None:  # batches come a block at a time: where in the block the run is
+        info["batches"] = trainer.batches.position()
     arrays = {f"param/{k}": np.asarray(v) for k, v in trainer.model.params.items()}
     arrays.update({f"opt/{k}": v for k, v in opt_arrays.items()})
     legacy = getattr(trainer, "legacy_rng", None)
@@ -130,6 +133,8 @@ def restore(data: bytes, history: History | None = None) -> Trainer:
     _set_optimizer(trainer.optimizer, info["optimizer"],
                    {k[4:]: a for k, a in arrays.items() if k.startswith("opt/")})
     trainer.rng.bit_generator.state = info["rng"]
+    if "batches" in info and trainer.batches is not None:
+        trainer.batches.seek(info["batches"])  # draws the block again, from the state before it
     if "legacy" in info:
         lg = info["legacy"]
         trainer.legacy_rng.set_state((lg["name"], arrays["legacy/keys"], lg["pos"], lg["has_gauss"],

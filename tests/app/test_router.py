@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from engine import Config
+from ui.link import to_params
+
 
 def status(at) -> dict[str, str]:
     return {m.label.split(" (")[0]: m.value for m in at.metric}
@@ -25,6 +28,7 @@ def test_status_stays_on_top_across_reruns(app):
 
 
 def test_training_goes_on_and_the_status_updates_on_another_page(app):
+    app.query_params.update(to_params(Config(steps=1_000_000)))  # a budget no tick can finish
     at = app.run()
     at.button(key="train.play").click().run()
     at.switch_page("pages/unrolled/page.py").run()

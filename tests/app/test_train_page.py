@@ -71,7 +71,7 @@ def test_step_trains_one_chunk_and_pauses(app):
 
 
 def test_play_advances_on_every_run_and_pause_stops(app):
-    at = app.run()
+    at = open_with(app, Config(steps=1_000_000))  # a budget no tick can finish
     at.button(key="train.play").click().run()
     steps = [lab(at).trainer.step]
     for _ in range(3):

@@ -177,7 +177,7 @@ def test_divergence_is_judged_on_cross_entropy_whatever_the_training_loss(config
 
 def test_the_divergence_test_reads_the_cross_entropy_of_the_evaluation_logits():
     trainer = Trainer(Config(loss="mse", steps=10))
-    model, batch = trainer.model, trainer.eval_batch
+    model, batch = trainer.model, trainer.eval_schedule.sample  # what a scheduled evaluation runs
     z = model.forward(batch.x).z
     expected = losses.bce(z, np.swapaxes(batch.y, 0, 1))[0]
     assert trainer.eval_xent == pytest.approx(expected, rel=1e-12)
