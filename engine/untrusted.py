@@ -93,8 +93,8 @@ class NpzReader:
             raise BadFile(f"the file holds {len(infos)} entries; a model file holds at most {max_members}")
         declared = sum(i.file_size for i in infos)
         if declared > max_unpacked:
-            raise BadFile(f"the file's entries unpack to {declared / 1e6:,.0f} MB, more than a model can "
-                          f"hold ({max_unpacked / 1e6:,.0f} MB)")
+            raise BadFile(f"the file's entries unpack to {declared / 1e6:,.0f} MB, more than a model file "
+                          f"may hold here ({max_unpacked / 1e6:,.0f} MB)")
         self._infos: dict[str, zipfile.ZipInfo] = {}
         for info in infos:
             name = info.filename

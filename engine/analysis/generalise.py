@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.analysis.budget import LENGTH_S, LengthPlan, plan_length
 from engine.analysis.states import forward_probs
 from engine.data import MAX_BITS, check_bits, eval_set
 from engine.model import SequenceModel
@@ -28,6 +29,7 @@ class LengthCurve:
     bit_acc : (K,) share of output bits right
     pairs : (K,) how many sums were tried at each width
     train_bits : the width the model was trained on
+    plan : how the work was sized to a time budget (None when the caller fixed it)
     """
 
     widths: np.ndarray
@@ -35,9 +37,7 @@ class LengthCurve:
     bit_acc: np.ndarray
     pairs: np.ndarray
     train_bits: int
-
-
-GATE_BLOCKS = {"rnn": 1, "gru": 3, "lstm": 4}  # matrix blocks per step of each cell kind
+    plan: LengthPlan | None = None
 
 
 def default_widths(train_bits: int) -> list[int]:
@@ -45,14 +45,6 @@ def default_widths(train_bits: int) -> list[int]:
     train = check_bits(train_bits)
     grid = list(range(1, 17)) + list(range(20, 33, 4)) + list(range(40, MAX_BITS + 1, 8))
     return sorted({w for w in grid if w >= train} | {train})
-
-
-def auto_pairs(model: SequenceModel, widths, flops: float = 2e9, lo: int = 20, hi: int = 1000) -> int:
-    """Sums per width so that the whole curve costs about ``flops`` (between ``lo`` and ``hi``)."""
-    cfg = model.config
-    per_step = 2.0 * cfg.layers * GATE_BLOCKS.get(cfg.cell, 4) * cfg.hidden * (cfg.hidden + 2)
-    total = per_step * sum(int(w) for w in widths)
-    return int(np.clip(flops / max(total, 1.0), lo, hi))
 
 
 def accuracy_at(model: SequenceModel, bits: int, max_pairs: int = 1000,
@@ -65,19 +57,31 @@ def accuracy_at(model: SequenceModel, bits: int, max_pairs: int = 1000,
 
 
 def length_generalisation(model: SequenceModel, widths=None, max_pairs: int | None = 1000,
-                          seed: int = 1234) -> LengthCurve:
+                          seed: int = 1234, seconds: float = LENGTH_S, progress=None) -> LengthCurve:
     """Exact-sum accuracy for every width in ``widths`` (default: the training width up to 64).
 
     Each width gets its own fixed sample of ``max_pairs`` sums (every sum when
     there are fewer), drawn from ``seed``, so repeated calls agree.
-    ``max_pairs=None`` picks a number that keeps wide models quick (:func:`auto_pairs`).
+    ``max_pairs=None`` sizes the work to about ``seconds`` from the cost
+    estimate (:func:`engine.analysis.budget.plan_length`): up to 1000 sums per
+    width, fewer for wide models, and for the widest some widths left out;
+    the curve's ``plan`` says what was done. ``progress(done, total)`` is
+    called after each width.
     """
     train = model.config.bits
     ws = list(range(train, MAX_BITS + 1)) if widths is None else [check_bits(int(w)) for w in widths]
     if not ws:
         raise ValueError("give at least one bit width")
+    plan = None
     if max_pairs is None:
-        max_pairs = auto_pairs(model, ws)
-    exact, bit, pairs = zip(*(accuracy_at(model, w, max_pairs, seed) for w in ws), strict=True)
+        plan = plan_length(model.config, ws, wanted=1000, seconds=seconds)
+        ws, max_pairs = list(plan.widths), plan.sample.sums
+    results = []
+    for i, w in enumerate(ws):
+        results.append(accuracy_at(model, w, max_pairs, seed))
+        if progress is not None:
+            progress(i + 1, len(ws))
+    exact, bit, pairs = zip(*results, strict=True)
     return LengthCurve(widths=np.asarray(ws, dtype=np.int64), exact_acc=np.asarray(exact),
-                       bit_acc=np.asarray(bit), pairs=np.asarray(pairs, dtype=np.int64), train_bits=train)
+                       bit_acc=np.asarray(bit), pairs=np.asarray(pairs, dtype=np.int64), train_bits=train,
+                       plan=plan)
