@@ -8,6 +8,8 @@ import zipfile
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine import checkpoint
 from engine.checkpoint import CheckpointError, load
@@ -95,3 +97,23 @@ def test_the_zip_patching_helper_changes_what_zipfile_reads():
     data = zip_of({"a.npy": b"12345"})
     with zipfile.ZipFile(io.BytesIO(patch_members(data, method=99))) as zf:
         assert zf.infolist()[0].compress_type == 99
+
+
+@pytest.mark.parametrize("compress", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED], ids=["stored", "deflated"])
+def test_a_file_cut_short_anywhere_is_refused(compress):
+    data = model_file(config=Config(hidden=1, bits=2), compress=compress)
+    for end in range(len(data)):
+        with pytest.raises(CheckpointError):
+            load(data[:end])
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size=1, max_size=8))
+def test_random_byte_changes_give_a_model_or_a_checkpoint_error(changes):
+    data = bytearray(model_file(config=Config(hidden=1, bits=2), compress=zipfile.ZIP_DEFLATED))
+    for at, value in changes:
+        data[at % len(data)] = value
+    try:
+        load(bytes(data))
+    except CheckpointError:
+        pass
