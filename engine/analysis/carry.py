@@ -14,7 +14,8 @@ UI to lay out. See also :mod:`engine.analysis.probe` (linear read-out of the car
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -218,16 +219,21 @@ def carry_analysis(model: SequenceModel, batch: AdditionBatch | None = None, lay
 
     ``batch`` defaults to the evaluation set of the model's training width.
     With ``seconds``, at most as many sums as the cost estimate says fit in
-    that time are run (at least 4: two to fit the probe, two to test it); the
-    report's ``sample`` says how many.
+    that time are run (at least 4: two to fit the probe, two to test it), and
+    fewer if the machine is slower than estimated and the time runs out
+    (never fewer than the first chunk); the report's ``sample`` says how many.
     """
     batch = batch if batch is not None else eval_set(model.config.bits)
-    sample = None
+    sample, deadline = None, None
     if seconds is not None:
+        deadline = time.perf_counter() + seconds
         wanted = min(len(batch), max_pairs or default_pairs(model, batch.bits))
         sample = sums_within(model.config, wanted, seconds, batch.bits, floor=4)
         max_pairs = sample.sums
-    states = collect_states(model, batch, layer=layer, key=key, max_pairs=max_pairs, seed=seed)
+    states = collect_states(model, batch, layer=layer, key=key, max_pairs=max_pairs, seed=seed,
+                            deadline=deadline)
+    if sample is not None:  # on a busy machine the deadline may have cut the sample further
+        sample = replace(sample, sums=len(states) // batch.bits)
     probe = fit_probe(states, target=target, seed=seed)
     return CarryReport(correlation=carry_correlation(states, target), probe=probe,
                        truth=truth_table(states, probe),

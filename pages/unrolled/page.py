@@ -209,11 +209,13 @@ def length_view():
                    f"{100 * curve.exact_acc[-1]:.1f}% at {int(curve.widths[-1])} bits "
                    f"({int(curve.pairs[-1])} sampled sums per width). A network that learned to carry "
                    f"stays exact however long the numbers get.{when}")
-    plan = curve.plan
-    if plan is not None and (plan.sample.sampled or plan.thinned):
-        widths = f" at {len(plan.widths)} of the {len(plan.all_widths)} widths" if plan.thinned else ""
-        st.caption(f"A large model: measured on {plan.sample.sums:,} sums per width{widths}, as many as fit "
-                   f"in about {plan.sample.seconds:g} s.")
+    if curve.sampled:
+        lo, hi = int(curve.pairs.min()), int(curve.pairs.max())
+        sums = f"{hi:,}" if lo == hi else f"{lo:,} to {hi:,}"
+        total = len(curve.plan.all_widths)
+        widths = f" at {len(curve.widths)} of the {total} widths" if curve.thinned else ""
+        st.caption(f"A large model: measured on {sums} sums per width{widths}, as many as fit in about "
+                   f"{curve.plan.sample.seconds:g} s.")
 
 
 # --- the page -------------------------------------------------------------------------------------

@@ -1,11 +1,16 @@
 """Analyses on a time budget: small models are looked at whole, large ones on a sample that fits."""
 
+import time
+
+import numpy as np
 import pytest
 
 from engine import cost
 from engine.analysis.budget import plan_length, sums_within, thin
 from engine.analysis.carry import carry_analysis
 from engine.analysis.explain import wrong_sums
+from engine.analysis.generalise import length_generalisation
+from engine.analysis.states import forward_chunks
 from engine.config import Config
 from engine.data import eval_set
 from engine.model import SequenceModel
@@ -68,3 +73,29 @@ def test_wrong_sums_can_look_at_a_sample():
     assert 0 < len(some) <= 50 and set(some) <= set(every)
     heavy = SequenceModel(Config(cell="gru", hidden=64, bits=16))
     assert len(wrong_sums(heavy, eval_set(16), limit=10_000, seconds=0.01)) < 100  # of 16,384
+
+
+# --- the deadline: a machine slower than the estimate still stops in time ------------------------
+
+def test_a_pass_past_its_deadline_stops_after_the_first_of_at_least_eight_chunks():
+    model = SequenceModel(Config(hidden=4, bits=6))
+    x = eval_set(6).x[:100]
+    (p,) = forward_chunks(model, x, lambda tr: (tr.p[..., 0],), deadline=time.perf_counter() - 1)
+    assert p.shape == (6, 13)  # ceil(100 / 8) sums
+    (whole,) = forward_chunks(model, x, lambda tr: (tr.p[..., 0],), deadline=time.perf_counter() + 600)
+    assert whole.shape == (6, 100)
+    np.testing.assert_array_equal(whole[:, :13], p)
+
+
+def test_analyses_whose_time_is_up_report_what_they_did(monkeypatch):
+    monkeypatch.setattr(cost, "FLOPS_PER_SECOND", 1e30)  # the estimate says everything fits at once
+    monkeypatch.setattr(cost, "CALL_SECONDS", 0.0)
+    model = SequenceModel(Config(cell="gru", hidden=8, bits=10))
+    rep = carry_analysis(model, seconds=1e-9)  # ... but the time is up before the first pass ends
+    assert rep.n_states == rep.sample.sums * 10 and rep.sample.sums < rep.sample.wanted
+    curve = length_generalisation(model, [10, 12, 16, 24, 64], max_pairs=None, seconds=1e-9)
+    assert curve.widths.tolist() == [10, 64]  # the ends are always measured
+    assert not curve.plan.sample.sampled and not curve.plan.thinned  # the plan was for everything
+    assert curve.cut_short and curve.sampled and curve.thinned and curve.pairs.tolist() == [125, 125]
+    some = wrong_sums(model, eval_set(10), limit=10_000, seconds=1e-9)
+    assert len(some) <= -(-16384 // 8)
