@@ -87,13 +87,13 @@ def forward_chunks(model: SequenceModel, x: np.ndarray, pick, chunk: int | None 
     each trace is freed as soon as its chunk is done. ``chunk`` sums per pass
     (default: :func:`chunk_size`). Overflow in a diverged model gives NaN
     values, never an exception. With a ``deadline`` (a ``time.perf_counter()``
-    value) the work goes in at least 8 chunks and stops after the chunk that
+    value) the work goes in up to 16 chunks and stops after the chunk that
     ends past it, so the arrays may cover only the first sums of ``x``.
     """
     B, T, _ = x.shape
     step = max(1, int(chunk)) if chunk is not None else chunk_size(model, T)
     if deadline is not None:
-        step = min(step, max(1, -(-B // 8)))
+        step = min(step, max(1, -(-B // 16)))
     parts = []
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         for s in range(0, max(B, 1), step):
