@@ -2,10 +2,13 @@
 
 The file holds the parameters (``param/<name>``), the configuration as JSON
 text, a format marker and a SHA-256 digest of the parameters. Loading treats
-the file as untrusted: it is size-limited, read with ``allow_pickle=False``,
-and every array is checked against the architecture the configuration
-describes. Any problem raises :class:`CheckpointError` with a message for a
-person, never an exception from NumPy's internals.
+the file as untrusted (see :mod:`engine.untrusted`): it is size-limited, never
+unpickled, its JSON is bounded in size, depth and number length, and every
+array header (shape and dtype) is checked against the architecture the
+configuration describes before any array data is read; weights must be
+finite after the cast to the model's precision. Any problem raises
+:class:`CheckpointError` with a message for a person, never an exception from
+NumPy's or zipfile's internals.
 """
 
 from __future__ import annotations
@@ -14,18 +17,21 @@ import hashlib
 import io
 import json
 import os
-import zipfile
-import zlib
 from typing import BinaryIO
 
 import numpy as np
 
 from engine.config import Config
-from engine.model import SequenceModel
+from engine.model import CELLS, N_IN, N_OUT, SequenceModel
+from engine.untrusted import READ_ERRORS, BadFile, NpzReader, parse_json
 
 FORMAT = "rnn-addition-lab/model/1"
 MAX_BYTES = 10 * 1024 * 1024  # a 4-layer, 512-unit LSTM is ~33 MB; the app's models are far smaller
 MAX_MEMBERS = 64
+MAX_CONFIG_CHARS = 4096  # a configuration's JSON is ~400 characters, one level deep
+MAX_META_CHARS, MAX_META_DEPTH = 65536, 8  # metadata: a few step counts
+PARAM = "param/"
+ENTRIES = ("format", "config", "meta", "sha256")
 
 
 class CheckpointError(ValueError):
@@ -88,72 +94,109 @@ def _read_source(source, max_bytes: int) -> bytes:
     return data
 
 
+def param_shapes(config: Config) -> dict[str, tuple[int, ...]]:
+    """The name and shape of every parameter of ``config``'s architecture (no weights are drawn)."""
+    H = config.hidden
+    cells = [CELLS[config.cell](N_IN if l == 0 else H, H, activation=config.activation, bias=config.bias,
+                                init=config.init, forget_bias=config.forget_bias)
+             for l in range(config.layers)]
+    shapes = {f"L{l + 1}.{k}": s for l, cell in enumerate(cells) for k, s in cell.param_shapes().items()}
+    shapes["Why"] = (H, N_OUT)
+    if config.bias:
+        shapes["by"] = (N_OUT,)
+    return shapes
+
+
+def _shape(shape: tuple) -> str:
+    return "(" + ", ".join(f"{n:,}" for n in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _text(reader: NpzReader, key: str, max_chars: int) -> str:
+    head = reader.headers.get(key)
+    if head is None:
+        raise CheckpointError(f"this is not an RNN Addition Lab model file (it has no '{key}' entry)")
+    if head.dtype.kind != "U" or head.shape != ():
+        raise CheckpointError(f"the '{key}' entry is not text")
+    if head.dtype.itemsize // 4 > max_chars:
+        raise CheckpointError(f"the '{key}' entry is {head.dtype.itemsize // 4:,} characters long "
+                              f"(at most {max_chars:,})")
+    a = reader.read(key)
+    try:  # decoded here: NumPy would fail on code points beyond Unicode with a SystemError
+        return a.tobytes().decode("utf-32-be" if a.dtype.byteorder == ">" else "utf-32-le").rstrip("\0")
+    except UnicodeError:
+        raise CheckpointError(f"the '{key}' entry is not valid text") from None
+
+
+def _weights(reader: NpzReader, config: Config) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """(the parameters as stored, the same cast to the model's dtype), every header checked first."""
+    want = param_shapes(config)
+    have = {k[len(PARAM):]: h for k, h in reader.headers.items() if k.startswith(PARAM)}
+    missing, extra = sorted(set(want) - set(have)), sorted(set(have) - set(want))
+    if missing or extra:
+        raise CheckpointError(
+            f"the weights do not fit the stored configuration ({config.cell}, {config.layers} x "
+            f"{config.hidden} units): missing {missing or 'none'}, unexpected {extra or 'none'}")
+    for name, shape in want.items():
+        head = have[name]
+        if head.dtype.kind != "f" or head.dtype.itemsize > 8:
+            raise CheckpointError(f"parameter {name} holds {head.dtype} values; weights must be floats "
+                                  "(float16, float32 or float64)")
+        if head.shape != shape:
+            raise CheckpointError(f"the weights do not fit the stored configuration: parameter {name} is "
+                                  f"declared with shape {_shape(head.shape)}, the configuration needs "
+                                  f"{_shape(shape)}")
+    stored, cast = {}, {}
+    dtype = np.dtype(config.dtype)
+    for name in want:
+        a = reader.read(PARAM + name)
+        if not np.isfinite(a).all():
+            raise CheckpointError(f"parameter {name} contains NaN or infinite values")
+        with np.errstate(over="ignore"):
+            c = a.astype(dtype)
+        if not np.isfinite(c).all():
+            raise CheckpointError(f"parameter {name} holds values too large for {config.dtype} "
+                                  f"(largest {float(np.max(np.abs(a))):.3g}), the model's precision")
+        stored[name], cast[name] = a, c
+    return stored, cast
+
+
 def load_with_meta(source, max_bytes: int = MAX_BYTES) -> tuple[SequenceModel, dict]:
     """Load a model and the metadata saved with it; see :func:`load`."""
     data = _read_source(source, max_bytes)
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise CheckpointError("this is not a model file: an .npz model is a zip archive, "
-                              "and this file is not one (or it was cut short)")
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            infos = zf.infolist()
-            if len(infos) > MAX_MEMBERS:
-                raise CheckpointError(f"the file holds {len(infos)} arrays; "
-                                      f"a model file holds at most {MAX_MEMBERS}")
-            if sum(i.file_size for i in infos) > 4 * max_bytes:
-                raise CheckpointError("the file's arrays unpack to more than a model can hold")
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-        for key, a in arrays.items():
-            if not isinstance(a, np.ndarray):  # a member that is not a .npy file comes back as raw bytes
-                raise CheckpointError(f"the entry {key!r} is not a NumPy array; a model file holds only "
-                                      "arrays (.npy members)")
+        reader = NpzReader(data, MAX_MEMBERS, 4 * max_bytes)
+        fmt = _text(reader, "format", 200)
+        if fmt != FORMAT:
+            raise CheckpointError(f"unsupported model file format {fmt[:60]!r} "
+                                  f"(this version reads {FORMAT!r})")
+        for key in reader.headers:
+            if key not in ENTRIES and not key.startswith(PARAM):
+                raise CheckpointError(f"unexpected entry {key!r} in the model file")
+        try:
+            config = Config.from_dict(parse_json(_text(reader, "config", MAX_CONFIG_CHARS),
+                                                 "the stored configuration", MAX_CONFIG_CHARS, 2))
+        except (BadFile, ValueError, TypeError) as e:
+            raise CheckpointError(f"the stored configuration is invalid: {e}") from None
+        meta = {}
+        if "meta" in reader.headers:
+            meta = parse_json(_text(reader, "meta", MAX_META_CHARS), "the stored metadata", MAX_META_CHARS,
+                              MAX_META_DEPTH)
+            if not isinstance(meta, dict):
+                raise CheckpointError("the stored metadata is not a JSON object")
+        stored, params = _weights(reader, config)
+        digest = _text(reader, "sha256", 200)
     except CheckpointError:
         raise
-    except ValueError as e:
-        if "allow_pickle" in str(e):
-            raise CheckpointError(
-                "the file contains pickled Python objects, which are refused for safety") from None
-        raise CheckpointError(f"the file is damaged: {e}") from None
-    except (zipfile.BadZipFile, EOFError, OSError, zlib.error, KeyError) as e:
-        raise CheckpointError(f"the file is damaged or cut short ({type(e).__name__}: {e})") from None
-
-    def text(key: str) -> str:
-        a = arrays.get(key)
-        if a is None:
-            raise CheckpointError(f"this is not an RNN Addition Lab model file (it has no '{key}' entry)")
-        if a.dtype.kind != "U" or a.ndim != 0:
-            raise CheckpointError(f"the '{key}' entry is not text")
-        return str(a)
-
-    fmt = text("format")
-    if fmt != FORMAT:
-        raise CheckpointError(f"unsupported model file format {fmt!r} (this version reads {FORMAT!r})")
-    try:
-        config = Config.from_json(text("config"))
-    except (ValueError, TypeError) as e:
-        raise CheckpointError(f"the stored configuration is invalid: {e}") from None
-    try:
-        meta = json.loads(text("meta")) if "meta" in arrays else {}
-    except json.JSONDecodeError:
-        raise CheckpointError("the stored metadata is not valid JSON") from None
-
-    params = {}
-    for key, a in arrays.items():
-        if key.startswith("param/"):
-            if a.dtype.kind != "f":
-                raise CheckpointError(f"parameter {key[6:]} holds {a.dtype} values; weights must be floats")
-            if not np.isfinite(a).all():
-                raise CheckpointError(f"parameter {key[6:]} contains NaN or infinite values")
-            params[key[6:]] = a
-        elif key not in ("format", "config", "meta", "sha256"):
-            raise CheckpointError(f"unexpected entry {key!r} in the model file")
+    except BadFile as e:
+        raise CheckpointError(str(e)) from None
+    except READ_ERRORS as e:  # a case the checks above did not foresee: still a refusal, never a crash
+        raise CheckpointError(f"the file is damaged ({type(e).__name__}: {e})") from None
+    if digest != _digest(stored):
+        raise CheckpointError("the weights' checksum does not match: the file was changed after it was saved")
     try:
         model = SequenceModel(config, params=params)
     except ValueError as e:
         raise CheckpointError(f"the weights do not fit the stored configuration: {e}") from None
-    if text("sha256") != _digest(params):
-        raise CheckpointError("the weights' checksum does not match: the file was changed after it was saved")
     return model, meta
 
 

@@ -6,6 +6,18 @@ that trains live or checks gradients by brute force (512 units in four LSTM
 layers on 64-bit sums, batches of 4,096). Those are refused by the named rules
 here, each with a message that gives the estimate and the limit, never by a
 second, narrower range.
+
+The same counts, as floating-point operations and rough seconds, size the
+samples that analyses of a large uploaded model look at
+(:mod:`engine.analysis.budget`). A recurrent layer with ``H`` units and ``I``
+inputs does, per sum and time step, ``blocks`` matrix products of
+``(I + H) x H`` (one for a vanilla RNN, three gate blocks for a GRU, four for an
+LSTM), plus element-wise work; backpropagation costs about twice the forward
+pass. Seconds come from :data:`FLOPS_PER_SECOND`, a deliberately low rate (a
+shared core, float64), plus a fixed cost per NumPy call, so estimates err on
+the slow side. Measured on a busy 2-core machine: forward passes of wide models
+ran at 4-14 GFLOP/s, training steps at 2-3 GFLOP/s, and small models are ruled
+by the per-call cost; expect the estimate to be right within a factor of a few.
 """
 
 from __future__ import annotations
@@ -81,3 +93,62 @@ def live_problem(config) -> str:
 def check_problem(config, batch: int, bits: int) -> str:
     """Why the app will not run a gradient check of ``config`` ("" when it will)."""
     return CHECK.refuse(check_cost(config, batch, bits))
+
+
+# --- operations and rough seconds (sizing analyses) -------------------------------------------
+
+ELEMENTWISE = 12  # element-wise operations per unit and gate block per step (activations, products)
+BACKWARD_FACTOR = 2.0  # backpropagation costs about twice the forward pass
+FLOPS_PER_SECOND = 2e9  # a cautious float64 rate for these shapes on one shared core
+FLOAT32_SPEEDUP = 2.0  # float32 runs about this much faster on wide models
+CALL_SECONDS = 1e-5  # fixed cost of one layer's time step in one pass (NumPy call overhead)
+STEP_SECONDS = 5e-4  # fixed cost of a training step outside the layers (data, loss, optimiser)
+
+
+def blocks(cell: str) -> int:
+    """Matrix blocks per time step of a cell kind (a GRU or LSTM computes several gates)."""
+    try:
+        return GATES[cell]
+    except KeyError:
+        raise ValueError(f"cell must be one of {', '.join(GATES)} (got {cell!r})") from None
+
+
+def step_flops(config) -> float:
+    """Forward operations of one sum through one time step (every layer and the read-out)."""
+    k = blocks(config.cell)
+    macs = forward_cost(config.cell, config.hidden, config.layers, bits=1, batch=1)
+    return 2.0 * macs + ELEMENTWISE * k * config.hidden * config.layers
+
+
+def forward_flops(config, sums: int, bits: int | None = None) -> float:
+    """Forward operations of ``sums`` sums of width ``bits`` (default: the training width)."""
+    T = config.bits if bits is None else bits
+    return step_flops(config) * T * max(int(sums), 0)
+
+
+def train_step_flops(config) -> float:
+    """Operations of one training step: a forward and a backward pass over ``config.batch`` sums."""
+    sums = 1 if config.algorithm == "classic" else config.batch
+    return (1.0 + BACKWARD_FACTOR) * forward_flops(config, sums)
+
+
+def _rate(config) -> float:
+    return FLOPS_PER_SECOND * (FLOAT32_SPEEDUP if config.dtype == "float32" else 1.0)
+
+
+def forward_seconds(config, sums: int, bits: int | None = None, passes: int = 1) -> float:
+    """Rough seconds to run ``sums`` sums of width ``bits`` forward, in ``passes`` chunks."""
+    T = config.bits if bits is None else bits
+    calls = CALL_SECONDS * T * config.layers * max(int(passes), 1)
+    return forward_flops(config, sums, T) / _rate(config) + calls
+
+
+def sum_seconds(config, bits: int | None = None) -> float:
+    """Rough seconds per extra sum in a large forward pass (no per-call cost): sizes samples."""
+    return forward_flops(config, 1, bits) / _rate(config)
+
+
+def train_step_seconds(config) -> float:
+    """Rough seconds of one training step."""
+    calls = (1.0 + BACKWARD_FACTOR) * CALL_SECONDS * config.bits * config.layers
+    return train_step_flops(config) / _rate(config) + calls + STEP_SECONDS

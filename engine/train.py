@@ -27,8 +27,10 @@ from engine.evaluation import EVAL_CHUNK, EVAL_SAMPLE, Schedule, evaluate  # noq
 from engine.fused import FusedRNNStep, fusable
 from engine.history import History
 from engine.model import SequenceModel
+from engine.stall import StallWatch, suggestion
 
-READY, TRAINING, FINISHED, DIVERGED = "ready", "training", "finished", "diverged"
+READY, TRAINING, FINISHED, DIVERGED, STALLED = "ready", "training", "finished", "diverged", "stalled"
+ENDED = (DIVERGED, STALLED)  # states a run cannot train on from (a reset starts afresh)
 
 # A run has blown up (even before anything overflows) when, at an evaluation,
 # the evaluation set's cross-entropy is this many times its value before
@@ -49,7 +51,8 @@ class Trainer:
     model : the model being trained (its ``params`` change in place)
     history : :class:`History` of every step and evaluation
     step, samples : steps taken and sums seen so far
-    status : "ready", "training", "finished" (budget used) or "diverged"
+    status : "ready", "training", "finished" (budget used), "diverged" or "stalled" (see
+        :mod:`engine.stall`: dead units or a loss stuck at chance)
     message : why the run stopped, for a person to read
     solved_at_step : first evaluated step with every evaluation sum right, or None
     last_dh_norm : (layers, T) gradient norm reaching each step in the latest step, or None
@@ -91,6 +94,7 @@ class Trainer:
         self.step_seconds = 0.002  # running average of the wall time of one step (sizes advance_for)
         self._start_xent = math.nan  # the evaluation cross-entropy before training (divergence test)
         self.eval_xent = math.nan  # the latest evaluation cross-entropy
+        self.stall_watch = StallWatch()  # dead units or a loss stuck at chance end the run (engine.stall)
         self._record_eval(full=False)
 
     @property
@@ -108,7 +112,7 @@ class Trainer:
         """Change the step budget: a finished run can be extended, and a budget at or
         below the steps already taken finishes the run (a diverged run stays diverged)."""
         self.config = self.config.replace(steps=steps)
-        if self.status == DIVERGED:
+        if self.status in ENDED:
             return
         if self.step >= steps:
             self.status = FINISHED
@@ -117,7 +121,7 @@ class Trainer:
 
     @property
     def done(self) -> bool:
-        return self.status in (FINISHED, DIVERGED)
+        return self.status in (FINISHED, *ENDED)
 
     # --- training -----------------------------------------------------------
 
@@ -158,7 +162,7 @@ class Trainer:
             self._record_eval(full=True)
         elif self.step % cfg.eval_every == 0:
             self._record_eval(full=False)
-        if self.status != DIVERGED:
+        if self.status not in ENDED:
             self.status = FINISHED if self.step >= cfg.steps else TRAINING
         return loss
 
@@ -242,6 +246,11 @@ class Trainer:
             self._diverge(f"a weight grew to {largest:.3g} by step {self.step}")
         elif solved:
             self.solved_at_step = self.step
+        elif self.solved_at_step is None:
+            why = self.stall_watch.check(self.model, self.eval_batch.x, xent, self.step)
+            if why:
+                self.status = STALLED
+                self.message = f"Training stalled: {why}. {suggestion(self.config)}"
 
     def _diverge(self, what: str) -> None:
         self.status = DIVERGED
@@ -262,4 +271,5 @@ class Trainer:
             "solved_at_step": self.solved_at_step,
             "status": self.status,
             "diverged": self.status == DIVERGED,
+            "stalled": self.status == STALLED,
         }

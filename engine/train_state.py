@@ -3,7 +3,7 @@
 A model file (:mod:`engine.checkpoint`) keeps the weights; a training state
 also keeps what a run needs to continue exactly as if it had never stopped:
 the optimizer's moments, the random generators' states, the step and sample
-counters, the divergence reference and the solved-at step. The history is
+counters, the divergence reference, the stall watch and the solved-at step. The history is
 kept too unless ``history=False`` (a run store that keeps the history itself
 passes it back to :func:`restore`).
 
@@ -32,7 +32,7 @@ FORMAT = "rnn-addition-lab/train-state/1"
 # added to one of these (a test checks), so a change to the trainer cannot break exact resumption
 # unnoticed.
 CAPTURED = ("model", "optimizer", "rng", "legacy_rng", "history", "step", "samples", "status", "message",
-            "solved_at_step", "_start_xent", "eval_xent", "config", "batches")
+            "solved_at_step", "_start_xent", "eval_xent", "stall_watch", "config", "batches")
 REBUILT = ("loss_fn", "eval_batch", "eval_schedule", "_fused")
 # a timing average; the latest step's gradient norms (last_dh_norm reads them)
 NOT_STATE = ("step_seconds", "last_dh_norm", "_dh_norm", "_fused_norms")
@@ -87,6 +87,7 @@ def capture(trainer: Trainer, history: bool = True) -> bytes:
         "step": trainer.step, "samples": trainer.samples, "status": trainer.status,
         "message": trainer.message, "solved_at_step": trainer.solved_at_step,
         "start_xent": trainer._start_xent, "eval_xent": trainer.eval_xent,
+        "stall": trainer.stall_watch.state(),
         "optimizer": scalars,
         "rng": trainer.rng.bit_generator.state,  # plain dict of ints and a name
     }
@@ -143,6 +144,7 @@ def restore(data: bytes, history: History | None = None) -> Trainer:
     trainer.status, trainer.message = info["status"], info["message"]
     trainer.solved_at_step = info["solved_at_step"]
     trainer._start_xent, trainer.eval_xent = float(info["start_xent"]), float(info["eval_xent"])
+    trainer.stall_watch.set_state(info.get("stall", {}))  # states saved before it: a fresh watch
     if history is None:
         stored = {k[8:]: a for k, a in arrays.items() if k.startswith("history/")}
         history = history_from_arrays(stored) if stored else History()

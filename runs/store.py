@@ -32,7 +32,8 @@ from engine.model import SequenceModel
 from runs.migrations import StoreError, migrate
 
 # Every state a run can be in (no CHECK constraint in SQL: a new state needs no migration).
-STATES = ("queued", "training", "paused", "solved", "finished", "diverged", "failed", "interrupted")
+STATES = ("queued", "training", "paused", "solved", "finished", "diverged", "stalled", "failed",
+          "interrupted")
 ORIGINS = ("train", "sweep", "upload", "cli")
 TABLES = {"train": ("step", "loss", "grad_norm", "samples", "lr"),
           "evals": ("step", "eval_loss", "exact_acc", "bit_acc")}

@@ -18,7 +18,7 @@ from engine.history import History
 from engine.model import SequenceModel
 from runs.store import Store
 
-FINAL = ("finished", "diverged", "failed")
+FINAL = ("finished", "diverged", "stalled", "failed")
 
 
 class RunView:

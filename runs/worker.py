@@ -19,7 +19,7 @@ from engine import checkpoint, train_state
 from engine.config import Config
 from engine.history import History
 from engine.model import SequenceModel
-from engine.train import DIVERGED, Trainer
+from engine.train import DIVERGED, STALLED, Trainer
 from runs.store import INTERRUPTED, Store
 
 CHUNK = 0.05  # seconds of training between looks at the command queue
@@ -132,8 +132,8 @@ class Worker:
 
     def _finish(self) -> bool:
         tr = self.trainer
-        if tr.status == DIVERGED:
-            self._set_state("diverged", tr.message, final=True)
+        if tr.status in (DIVERGED, STALLED):  # the trainer's message says why and what to try
+            self._set_state(tr.status, tr.message, final=True)
         else:
             self._set_state("finished", f"Used the budget of {tr.config.steps:,} steps.", final=True)
         return False

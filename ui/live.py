@@ -153,7 +153,8 @@ def view(func=None, *, every: float = 1.0, drive: bool = True, draw_first: bool 
 
 # --- the run status ------------------------------------------------------------------------------
 
-STATE_ICONS = {"idle": "○", "training": "▶", "paused": "‖", "solved": "✔", "finished": "■", "diverged": "⚠"}
+STATE_ICONS = {"idle": "○", "training": "▶", "paused": "‖", "solved": "✔", "finished": "■", "diverged": "⚠",
+               "stalled": "⚠"}
 
 
 def _fmt(value: float, spec: str) -> str:
@@ -184,7 +185,7 @@ def _draw_status() -> None:
         tr = lab.trainer
         if lab.error:
             st.error(lab.error, icon=":material/error:")
-        if tr.status == "diverged":
+        if tr.status in ("diverged", "stalled"):
             st.error(tr.message, icon=":material/warning:")
         elif tr.solved_at_step is not None:
             st.caption(f"Every sum of the evaluation set was right at step {tr.solved_at_step:,}.")

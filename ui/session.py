@@ -9,7 +9,7 @@ Pages use:
 - ``lab = session()`` -- the :class:`Lab` of this browser tab
 - ``reset(config, model=None)`` -- a fresh trainer (optionally around given weights)
 - ``apply(config)`` -- take the learning rate and step budget live; list what needs a reset
-- ``state_label(lab)`` -- idle / training / paused / solved / finished / diverged
+- ``state_label(lab)`` -- idle / training / paused / solved / finished / diverged / stalled
 - ``track_probe(lab)`` -- the carry probe's accuracy against training step (the live tick feeds it)
 """
 
@@ -177,10 +177,10 @@ def apply(config: Config) -> list[str]:
 
 
 def state_label(lab: Lab) -> str:
-    """A one-word state for people: idle, training, paused, solved, finished or diverged."""
+    """A one-word state for people: idle, training, paused, solved, finished, diverged or stalled."""
     tr = lab.trainer
-    if tr.status == "diverged":
-        return "diverged"
+    if tr.status in ("diverged", "stalled"):
+        return tr.status
     if lab.running:
         return "training"
     if tr.solved_at_step is not None and (tr.done or lab.auto_pause):

@@ -14,12 +14,14 @@ UI to lay out. See also :mod:`engine.analysis.probe` (linear read-out of the car
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from engine.analysis.budget import Sample, sums_within
 from engine.analysis.probe import Probe, fit_probe
-from engine.analysis.states import States, collect_states
+from engine.analysis.states import States, collect_states, default_pairs
 from engine.data import AdditionBatch, eval_set
 from engine.model import SequenceModel
 
@@ -207,19 +209,33 @@ class CarryReport:
     truth: list
     projection: Projection
     n_states: int
+    sample: Sample | None = None  # how many sums were looked at, when sized to a time budget
 
 
 def carry_analysis(model: SequenceModel, batch: AdditionBatch | None = None, layer: int = -1,
                    key: str = "h", target: str = "carry_out", max_pairs: int | None = None,
-                   max_points: int = 3000, seed: int = 0) -> CarryReport:
+                   max_points: int = 3000, seed: int = 0, seconds: float | None = None) -> CarryReport:
     """Correlation ranking, probe, truth table and PCA from one pass over ``batch``.
 
     ``batch`` defaults to the evaluation set of the model's training width.
+    With ``seconds``, at most as many sums as the cost estimate says fit in
+    that time are run (at least 4: two to fit the probe, two to test it), and
+    fewer if the machine is slower than estimated and the time runs out
+    (never fewer than the first chunk); the report's ``sample`` says how many.
     """
     batch = batch if batch is not None else eval_set(model.config.bits)
-    states = collect_states(model, batch, layer=layer, key=key, max_pairs=max_pairs, seed=seed)
+    sample, deadline = None, None
+    if seconds is not None:
+        deadline = time.perf_counter() + seconds
+        wanted = min(len(batch), max_pairs or default_pairs(model, batch.bits))
+        sample = sums_within(model.config, wanted, seconds, batch.bits, floor=4)
+        max_pairs = sample.sums
+    states = collect_states(model, batch, layer=layer, key=key, max_pairs=max_pairs, seed=seed,
+                            deadline=deadline)
+    if sample is not None:  # on a busy machine the deadline may have cut the sample further
+        sample = replace(sample, sums=len(states) // batch.bits)
     probe = fit_probe(states, target=target, seed=seed)
     return CarryReport(correlation=carry_correlation(states, target), probe=probe,
                        truth=truth_table(states, probe),
                        projection=pca_projection(states, max_points=max_points, target=target, seed=seed),
-                       n_states=len(states))
+                       n_states=len(states), sample=sample)

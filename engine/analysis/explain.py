@@ -12,11 +12,13 @@ state) and the read-out ``h_t . Why + by -> logit -> probability -> bit``.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from engine.analysis.states import forward_probs
+from engine.analysis.budget import sums_within
+from engine.analysis.states import forward_probs, head, subsample
 from engine.cells.trace import LayerTrace
 from engine.data import AdditionBatch, bits_to_int, check_bits, make_batch, random_batch
 from engine.model import SequenceModel, Trace
@@ -80,9 +82,21 @@ def random_pair(rng: np.random.Generator, bits: int) -> tuple[int, int]:
     return int(batch.a[0]), int(batch.b[0])
 
 
-def wrong_sums(model: SequenceModel, batch: AdditionBatch, limit: int = 20) -> list[tuple[int, int]]:
-    """Up to ``limit`` sums of ``batch`` that the network gets wrong, in batch order."""
-    prob = forward_probs(model, batch.x)  # (T, B)
+def wrong_sums(model: SequenceModel, batch: AdditionBatch, limit: int = 20,
+               max_pairs: int | None = None, seconds: float | None = None) -> list[tuple[int, int]]:
+    """Up to ``limit`` sums of ``batch`` that the network gets wrong, in batch order.
+
+    With ``max_pairs``, only a fixed random sample of that many sums is tried;
+    with ``seconds``, as many as the cost estimate says fit in that time.
+    """
+    deadline = None
+    if seconds is not None:
+        deadline = time.perf_counter() + seconds  # also holds on a machine slower than estimated
+        fit = sums_within(model.config, len(batch), seconds, batch.bits).sums
+        max_pairs = fit if max_pairs is None else min(max_pairs, fit)
+    batch = subsample(batch, max_pairs)
+    prob = forward_probs(model, batch.x, deadline=deadline)  # (T, B'), B' <= B when cut short
+    batch = head(batch, prob.shape[1])
     wrong = ((prob >= 0.5) != (batch.y[..., 0].T >= 0.5)).any(axis=0)
     idx = np.flatnonzero(wrong)[:limit]
     return [(int(batch.a[i]), int(batch.b[i])) for i in idx]

@@ -10,6 +10,7 @@ those rows as plain arrays.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,21 +78,28 @@ def chunk_size(model: SequenceModel, T: int) -> int:
     return max(1, FLOAT_BUDGET // (max(T, 1) * width * model.config.layers))
 
 
-def forward_chunks(model: SequenceModel, x: np.ndarray, pick, chunk: int | None = None) -> tuple:
+def forward_chunks(model: SequenceModel, x: np.ndarray, pick, chunk: int | None = None,
+                   deadline: float | None = None) -> tuple:
     """Run ``model`` on ``x`` (B, T, I) a chunk of sums at a time, keeping only what ``pick`` takes.
 
     ``pick(trace)`` returns a tuple of time-major arrays (T, b, ...) from each
     chunk's trace; the pieces are joined along the batch axis, so the rest of
     each trace is freed as soon as its chunk is done. ``chunk`` sums per pass
     (default: :func:`chunk_size`). Overflow in a diverged model gives NaN
-    values, never an exception.
+    values, never an exception. With a ``deadline`` (a ``time.perf_counter()``
+    value) the work goes in up to 16 chunks and stops after the chunk that
+    ends past it, so the arrays may cover only the first sums of ``x``.
     """
     B, T, _ = x.shape
     step = max(1, int(chunk)) if chunk is not None else chunk_size(model, T)
+    if deadline is not None:
+        step = min(step, max(1, -(-B // 16)))
     parts = []
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         for s in range(0, max(B, 1), step):
             parts.append(pick(model.forward(x[s:s + step])))
+            if deadline is not None and time.perf_counter() >= deadline:
+                break
     if len(parts) == 1:
         return tuple(parts[0])
     return tuple(np.concatenate(p, axis=1) for p in zip(*parts, strict=True))
@@ -102,12 +110,17 @@ def forward_logits(model: SequenceModel, x: np.ndarray, chunk: int | None = None
     return forward_chunks(model, x, lambda tr: (tr.z,), chunk)[0]
 
 
-def forward_probs(model: SequenceModel, x: np.ndarray, chunk: int | None = None) -> np.ndarray:
-    """(T, B) probability of a 1 at every output bit of ``model`` on ``x`` (B, T, I), in chunks."""
-    return forward_chunks(model, x, lambda tr: (tr.p[..., 0],), chunk)[0]
+def forward_probs(model: SequenceModel, x: np.ndarray, chunk: int | None = None,
+                  deadline: float | None = None) -> np.ndarray:
+    """(T, B) probability of a 1 at every output bit of ``model`` on ``x`` (B, T, I), in chunks.
+
+    With a ``deadline`` only the first sums may be done (see :func:`forward_chunks`).
+    """
+    return forward_chunks(model, x, lambda tr: (tr.p[..., 0],), chunk, deadline)[0]
 
 
-def forward_key(model: SequenceModel, x: np.ndarray, layer: int = -1, key: str = "h"):
+def forward_key(model: SequenceModel, x: np.ndarray, layer: int = -1, key: str = "h",
+                deadline: float | None = None):
     """Run ``model`` on ``x`` (B, T, I) in chunks; return ``(state (T, B, H), prob (T, B))``.
 
     ``state`` is field ``key`` of layer ``layer``'s trace. Overflow in a
@@ -122,7 +135,15 @@ def forward_key(model: SequenceModel, x: np.ndarray, layer: int = -1, key: str =
                              f"it has {', '.join(sorted(entry.names()))}")
         return getattr(entry, key), tr.p[..., 0]
 
-    return forward_chunks(model, x, pick)
+    return forward_chunks(model, x, pick, deadline=deadline)
+
+
+def head(batch: AdditionBatch, n: int) -> AdditionBatch:
+    """The first ``n`` sums of ``batch``."""
+    if n >= len(batch):
+        return batch
+    return AdditionBatch(batch.a[:n], batch.b[:n], batch.x[:n], batch.y[:n], batch.carry_in[:n],
+                         batch.carry_out[:n])
 
 
 def subsample(batch: AdditionBatch, max_pairs: int | None, seed: int = 0) -> AdditionBatch:
@@ -143,7 +164,7 @@ def default_pairs(model: SequenceModel, T: int) -> int:
 
 
 def collect_states(model: SequenceModel, batch: AdditionBatch, layer: int = -1, key: str = "h",
-                   max_pairs: int | None = None, seed: int = 0) -> States:
+                   max_pairs: int | None = None, seed: int = 0, deadline: float | None = None) -> States:
     """Hidden states of every position of (up to ``max_pairs`` sums of) ``batch``.
 
     Parameters
@@ -154,6 +175,8 @@ def collect_states(model: SequenceModel, batch: AdditionBatch, layer: int = -1, 
     key : field of the layer's trace to collect (``"h"``; ``"c"`` for an LSTM's cell state)
     max_pairs : keep at most this many sums (default: enough for a ~32 MB state matrix)
     seed : picks the sub-sample
+    deadline : a ``time.perf_counter()`` value; past it the pass stops early and the
+        states cover only the sums done (see :func:`forward_chunks`)
 
     Returns
     -------
@@ -164,7 +187,8 @@ def collect_states(model: SequenceModel, batch: AdditionBatch, layer: int = -1, 
     if max_pairs is None:
         max_pairs = default_pairs(model, T)
     batch = subsample(batch, max_pairs, seed)
-    state, prob = forward_key(model, batch.x, layer, key)  # (T, B, H), (T, B)
+    state, prob = forward_key(model, batch.x, layer, key, deadline)  # (T, B, H), (T, B)
+    batch = head(batch, state.shape[1])  # all of it, unless the deadline cut the pass short
     B = len(batch)
     H = state.shape[-1]
 

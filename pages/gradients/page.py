@@ -90,7 +90,8 @@ def bptt_view():
 
 @live.view(every=2, drive=False)
 def training_norm_view():
-    norms, where = G.training_norms()
+    with st.spinner("Sending a batch's error back through time…"):
+        norms, where = G.training_norms()
     left, right = st.columns([1.6, 1], gap="medium", vertical_alignment="center")
     left.plotly_chart(F.step_norm_figure(norms, "Gradient reaching each step while training",
                                          revision=f"train{id(G.trainer())}"), key=P + "train_norm_chart")

@@ -12,6 +12,7 @@ import numpy as np
 import streamlit as st
 
 from engine import Config, SequenceModel, data
+from engine.analysis import budget
 from engine.analysis.bptt import SumGradients, sum_gradients
 from engine.cost import check_problem
 from engine.gradcheck import GradCheckRow, RecurrentLayerCheck, check_model, recurrent_layer_check
@@ -58,11 +59,14 @@ def training_norms() -> tuple[np.ndarray, str]:
     if tr.last_dh_norm is not None:
         return tr.last_dh_norm, f"the latest training step (step {tr.step:,}, a batch of {tr.config.batch})"
     cfg = tr.model.config
-    batch = data.random_batch(np.random.default_rng(0), NORM_BATCH, cfg.bits)
+    sample = budget.sums_within(cfg, NORM_BATCH, budget.GRADIENT_S, backward=True)
+    batch = data.random_batch(np.random.default_rng(0), sample.sums, cfg.bits)
     what = ("the weights before any training" if tr.step == 0
             else f"the weights at step {tr.step:,} (the per-sample loop does not record it)")
     norms = sum_gradients(tr.model, batch, cfg.loss).dh_norm
-    return norms, f"a batch of {NORM_BATCH} random sums with {what}"
+    size = (f" (a large model: {sample.sums} instead of {NORM_BATCH}, as many as fit in about "
+            f"{sample.seconds:g} s)") if sample.sampled else ""
+    return norms, f"a batch of {sample.sums} random sums{size} with {what}"
 
 
 # --- the model's gradient check -------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 
+from engine.analysis import budget
 from engine.analysis.carry import CarryReport, carry_analysis, fingerprint
 from engine.analysis.explain import hard_cases, wrong_sums
 from engine.analysis.generalise import LengthCurve, default_widths, length_generalisation
@@ -51,19 +52,20 @@ def measured_at(name: str) -> int | None:
 
 def report(model: SequenceModel, layer: int = -1) -> CarryReport:
     """Correlation ranking, probe, truth table and PCA of ``model``'s ``layer`` on its evaluation set."""
-    return _memo(f"report{layer % model.config.layers}", model, lambda: carry_analysis(model, layer=layer),
-                 REPORT_REFRESH_S)
+    return _memo(f"report{layer % model.config.layers}", model,
+                 lambda: carry_analysis(model, layer=layer, seconds=budget.CARRY_S), REPORT_REFRESH_S)
 
 
-def length_curve(model: SequenceModel) -> LengthCurve:
-    """Exact-sum accuracy from the training width to 64 bits."""
+def length_curve(model: SequenceModel, progress=None) -> LengthCurve:
+    """Exact-sum accuracy from the training width to 64 bits (``progress(done, total)`` per width)."""
     return _memo("length", model, lambda: length_generalisation(
-        model, default_widths(model.config.bits), max_pairs=None), LENGTH_REFRESH_S)
+        model, default_widths(model.config.bits), max_pairs=None, seconds=budget.LENGTH_S, progress=progress),
+        LENGTH_REFRESH_S)
 
 
 def memo_wrong(model: SequenceModel) -> list[tuple[int, int]]:
-    return _memo("wrong", model, lambda: wrong_sums(model, eval_set(model.config.bits), limit=5),
-                 REPORT_REFRESH_S)
+    return _memo("wrong", model, lambda: wrong_sums(model, eval_set(model.config.bits), limit=5,
+                                                    seconds=budget.WRONG_SUMS_S), REPORT_REFRESH_S)
 
 
 def probe_series() -> ProbeTracker:

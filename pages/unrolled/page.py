@@ -63,7 +63,8 @@ def sum_controls(train_bits: int):
 
 
 def case_picker(container, model, bits: int):
-    options = A.case_options(model, bits)
+    with st.spinner("Looking for sums the network gets wrong…"):
+        options = A.case_options(model, bits)
     container.selectbox(
         "Hard cases", list(options), index=None, key=K + "case", on_change=U.pick_case,
         placeholder="Pick a sum with a long carry chain…",
@@ -140,7 +141,8 @@ def carry_view():
     bits = U.width()
     pair, error = U.chosen_sum(bits)
     layer = int(U.ss().get(K + "layer", model.config.layers - 1)) % model.config.layers
-    rep = A.report(model, layer)
+    with st.spinner("Reading the hidden states…"):
+        rep = A.report(model, layer)
     corr, probe = rep.correlation, rep.probe
     t = U.step_now(bits)
     u = unroll_sum(model, pair[0], pair[1], bits) if pair else None
@@ -153,6 +155,10 @@ def carry_view():
                    "step t + 1, so that is what it must remember.")
     with right:
         at = A.measured_at(f"report{layer}")
+        if rep.sample is not None and rep.sample.sampled:
+            st.caption(f"A large model: these analyses use a sample of {rep.sample.sums:,} of the "
+                       f"{rep.sample.wanted:,} evaluation sums, as many as fit in about "
+                       f"{rep.sample.seconds:g} s.")
         if at is not None and U.is_live():
             st.caption(f"Analyses of the weights at training step {at:,}, remeasured every few seconds.")
         m1, m2 = st.columns(2)
@@ -186,7 +192,10 @@ def carry_view():
 
 def length_view():
     model, _ = U.current_model()
-    curve = A.length_curve(model)
+    bar = st.empty()
+    curve = A.length_curve(model, lambda done, total: bar.progress(
+        done / total, text=f"Measuring accuracy at {total} widths: {done} done…"))
+    bar.empty()
     st.plotly_chart(F.length_figure(curve.widths, curve.exact_acc, curve.bit_acc, curve.train_bits,
                                     current=U.width()), key=K + "length_chart")
     at = A.measured_at("length")
@@ -200,6 +209,13 @@ def length_view():
                    f"{100 * curve.exact_acc[-1]:.1f}% at {int(curve.widths[-1])} bits "
                    f"({int(curve.pairs[-1])} sampled sums per width). A network that learned to carry "
                    f"stays exact however long the numbers get.{when}")
+    if curve.sampled:
+        lo, hi = int(curve.pairs.min()), int(curve.pairs.max())
+        sums = f"{hi:,}" if lo == hi else f"{lo:,} to {hi:,}"
+        total = len(curve.plan.all_widths)
+        widths = f" at {len(curve.widths)} of the {total} widths" if curve.thinned else ""
+        st.caption(f"A large model: measured on {sums} sums per width{widths}, as many as fit in about "
+                   f"{curve.plan.sample.seconds:g} s.")
 
 
 # --- the page -------------------------------------------------------------------------------------

@@ -188,3 +188,16 @@ def test_check_settings_take_the_schemas_range_and_refuse_a_model_too_big_to_che
     (error,) = texts(page.error)
     assert "gradient-check budget" in error and "estimated cost" in error and "limit 150,000,000" in error
     assert page.button(key="grad.run_check").disabled
+
+
+def test_norms_before_training_of_a_large_model_use_a_smaller_batch_and_say_so(page, monkeypatch):
+    from engine.analysis import budget
+
+    monkeypatch.setattr(budget, "GRADIENT_S", 1e-4)  # so small that even the default model is "large"
+    page.run()
+    caption = next(c for c in texts(page.caption) if c.startswith("Measured on a batch of"))
+    assert "(a large model: 1 instead of 64, as many as fit in about 0.0001 s)" in caption
+    monkeypatch.setattr(budget, "GRADIENT_S", 2.0)
+    page.run()
+    assert any(c.startswith("Measured on a batch of 64 random sums with the weights before any training")
+               for c in texts(page.caption))

@@ -194,6 +194,20 @@ def test_divergence_ends_in_a_clear_state_and_reset_recovers(app):
     assert lab(at).trainer.status == "training"
 
 
+def test_a_dead_network_ends_stalled_with_a_suggestion(app):
+    at = open_with(app, Config(activation="relu", lr=1.0, steps=1500))  # every ReLU unit dies early
+    at.button(key="train.play").click().run()
+    for _ in range(10):
+        if lab(at).trainer.status == "stalled":
+            break
+        at.run()
+    assert not at.exception
+    assert status(at)["State"].endswith("stalled")
+    assert any("Training stalled" in e.value and "tanh or sigmoid instead of relu" in e.value
+               for e in at.error)
+    assert not lab(at).running
+
+
 def test_a_model_that_cannot_be_built_gives_a_message(app, monkeypatch):
     monkeypatch.delitem(engine.model.CELLS, "lstm")
     at = app.run()

@@ -272,3 +272,27 @@ def test_the_probe_curve_follows_training_on_another_page(app):
     (spec,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.key == "unrolled.probe_chart"]
     x = array(spec["data"][0]["x"]).tolist()
     assert len(x) > 1 and x[:len(recorded)] == recorded
+
+
+def test_a_large_loaded_model_is_analysed_on_a_sample_and_the_page_says_so(page, monkeypatch):
+    from engine.analysis import budget
+    from pages.unrolled.state import LOADED, read_model_file
+
+    # Budgets so small that even this modest model is "large": every analysis must sample.
+    for name in ("WRONG_SUMS_S", "CARRY_S", "LENGTH_S"):
+        monkeypatch.setattr(budget, name, 0.01)
+    model = SequenceModel(Config(cell="gru", hidden=32, bits=12))
+    loaded, error = read_model_file(checkpoint.to_bytes(model), "wide.npz")
+    assert error == ""
+    page.session_state["unrolled.loaded"] = loaded
+    page.session_state["unrolled.source"] = LOADED
+    page.run()
+    assert not page.exception, [e.value for e in page.exception]
+    captions = " ".join(c.value for c in page.caption)
+    rep = page.session_state["unrolled.memo_report0"]["latest"][2]
+    assert rep.sample.sampled
+    assert (f"these analyses use a sample of {rep.sample.sums:,} of the {rep.sample.wanted:,} evaluation sums"
+            in captions)
+    curve = page.session_state["unrolled.memo_length"]["latest"][2]
+    assert curve.sampled and curve.thinned and len(curve.widths) < len(curve.plan.all_widths)
+    assert f" sums per width at {len(curve.widths)} of the {len(curve.plan.all_widths)} widths" in captions

@@ -22,7 +22,7 @@ from engine.analysis.explain import (
     unroll_sum,
     wrong_sums,
 )
-from engine.analysis.generalise import auto_pairs, default_widths, length_generalisation
+from engine.analysis.generalise import default_widths, length_generalisation
 from engine.analysis.probe import ProbeTracker, carry_probe, fit_logistic, fit_probe, split_pairs
 from engine.analysis.states import collect_states
 from engine.data import eval_set, make_batch
@@ -256,10 +256,14 @@ def test_default_width_grid_runs_from_the_training_width_to_64():
     assert default_widths(13)[0] == 13 and default_widths(64) == [64]
 
 
-def test_auto_pairs_shrinks_for_wide_models():
-    ws = default_widths(8)
-    assert auto_pairs(fresh(), ws) == 1000
-    assert 20 <= auto_pairs(fresh(hidden=256), ws) < 100
+def test_a_budgeted_length_curve_samples_wide_models_and_says_so():
+    small = length_generalisation(fresh(), default_widths(8), max_pairs=None)
+    assert not small.plan.sample.sampled and not small.plan.thinned
+    assert small.pairs.tolist() == [1000] * len(default_widths(8))
+    wide = fresh(hidden=256)
+    curve = length_generalisation(wide, default_widths(8), max_pairs=None, seconds=0.5)
+    assert curve.plan.sample.sampled and curve.pairs[0] == curve.plan.sample.sums < 1000
+    assert curve.widths.tolist() == list(curve.plan.widths)
 
 
 def test_a_diverged_model_scores_zero_instead_of_raising():

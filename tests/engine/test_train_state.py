@@ -16,6 +16,8 @@ CASES = {
                                dtype="float32"),
     "gru-clipped": Config(cell="gru", steps=60, eval_every=20, clip=1.0),
     "classic": preset("classic").replace(steps=300, eval_every=100),
+    # dead from step 10, stalled at step 30: the state is captured at step 20, mid-watch
+    "relu-stalls": Config(activation="relu", lr=1.0, steps=60, eval_every=10),
 }
 
 

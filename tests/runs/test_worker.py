@@ -140,3 +140,14 @@ def test_lr_set_while_no_worker_ran_is_picked_up(tmp_path):
     assert w.trainer.config.lr == 0.02 and w.trainer.optimizer.lr == 0.02
     restored = train_state.restore(store.checkpoint(run_id)[1])
     assert restored.config.lr == 0.05  # the checkpoint is the old one; the row's lr wins on start
+
+
+def test_a_dead_network_ends_as_stalled_with_the_trainers_message(tmp_path):
+    config = Config(activation="relu", lr=1.0, steps=1500)  # every ReLU unit dies early
+    store, run_id = new_run(tmp_path, config)
+    Worker(store, run_id).run()
+    whole = Trainer(config)
+    whole.run()
+    run = store.read_run(run_id)
+    assert (run["state"], run["step"]) == ("stalled", whole.step) and whole.step < 1500
+    assert run["message"] == whole.message and "tanh or sigmoid instead of relu" in run["message"]
