@@ -17,7 +17,7 @@ from runs.sweep_store import SweepStore
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "runs", "sweep"]
-GRID = ["--hidden", "6,8", "--lr", "0.03,0.05", "--seeds", "2", "--bits", "6", "--steps", "600",
+GRID = ["--hidden", "6,8", "--lr", "0.03,0.05", "--seeds", "2", "--bits", "6", "--steps", "3000",
         "--full-budget", "--workers", "1"]
 
 
@@ -58,7 +58,7 @@ def test_kill_9_mid_sweep_keeps_finished_runs_and_resume_trains_only_the_rest(tm
     assert len(points) == 8
     for p in points:
         if p.run_id in kept:
-            assert p.state in ("solved", "finished") and p.result.steps == 600 and p.result.weights
+            assert p.state in ("solved", "finished") and p.result.steps == 3000 and p.result.weights
         else:
             assert p.state == "queued" and p.result is None
 

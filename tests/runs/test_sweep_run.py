@@ -90,7 +90,7 @@ def test_a_sweep_runs_in_the_background_of_the_process_that_starts_it(tmp_path):
 def test_a_cancelled_sweep_keeps_its_finished_runs_and_resumes_only_the_rest(tmp_path):
     path = tmp_path
     sink = SweepStore(path)
-    sweep_id = create_sweep(make_grid(TINY.replace(steps=400), {"hidden": "3,4,5"}, seeds=3,
+    sweep_id = create_sweep(make_grid(TINY.replace(steps=4000), {"hidden": "3,4,5"}, seeds=3,
                                       stop_when_solved=False), sink)
     background = start_sweep(sweep_id, lambda: SweepStore(path), lambda: LocalExecutor(1))
     wait_for(lambda: len(sink.finished_at(sweep_id)) >= 2, what="two finished runs")
@@ -111,7 +111,7 @@ def test_a_cancelled_sweep_keeps_its_finished_runs_and_resumes_only_the_rest(tmp
 
 def test_a_killed_worker_fails_its_point_the_sweep_goes_on_and_resume_retrains_it(tmp_path):
     sink = SweepStore(tmp_path)
-    sweep_id = create_sweep(make_grid(TINY.replace(steps=600), {"hidden": "3,4"}, seeds=3,
+    sweep_id = create_sweep(make_grid(TINY.replace(steps=4000), {"hidden": "3,4"}, seeds=3,
                                       stop_when_solved=False), sink)
     outcome = {}
     with LocalExecutor(1) as ex:
@@ -171,7 +171,8 @@ def test_points_the_run_service_marked_interrupted_are_still_trained(tmp_path):
 
 def test_a_running_sweep_keeps_its_queued_points_alive_for_the_run_service(tmp_path):
     sink = SweepStore(tmp_path)
-    sweep_id = create_sweep(make_grid(TINY.replace(steps=300), {"hidden": "3,4,5"}, seeds=3,
+    # long points (the sweep is cancelled once the heartbeats are seen renewed), so some stay queued
+    sweep_id = create_sweep(make_grid(TINY.replace(steps=100_000), {"hidden": "3,4,5"}, seeds=3,
                                       stop_when_solved=False), sink)
     created = time.time()
 
