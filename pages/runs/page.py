@@ -28,6 +28,7 @@ origins = f3.multiselect("Made by", ("train", "sweep", "upload", "cli"), key=W.b
 def run_table(shown: list[dict]) -> None:
     df = pd.DataFrame([catalog.summary_row(r) for r in shown], columns=catalog.SUMMARY_COLUMNS)
     df["started"] = pd.to_datetime(df["started"], unit="s", utc=True)
+    df = df.astype({"step": "Int64", "steps_budget": "Int64", "solved_at": "Int64"})  # None shows empty
     st.dataframe(df, hide_index=True, key=P + "table", column_config={
         "id": st.column_config.TextColumn("run"),
         "lr": st.column_config.NumberColumn("lr", format="%.4g"),
@@ -91,7 +92,7 @@ def compare(runs: list[dict]) -> None:
                           **{run["id"]: [R.shown_value(r["setting"], r["values"][i]) for r in shown]
                              for i, run in enumerate(runs)}})
     marked = table.style.apply(lambda row: [R.DIFFERS_STYLE if row["differs"] else ""] * len(row), axis=1)
-    st.dataframe(marked, hide_index=True, key=P + "settings")
+    st.dataframe(marked, hide_index=True, key=P + "settings", height="content")
     st.caption("Settings marked ≠ (and highlighted) differ between the chosen runs; the learning rate is "
                "each run's current one.")
 
