@@ -7,6 +7,7 @@ from engine import schema
 from pages.runs import figures as F
 from pages.runs import state as R
 from runs import STATES, catalog
+from runs.store import ORIGINS
 from ui import live
 
 P, W = R.P, R.W
@@ -21,7 +22,7 @@ states = f1.multiselect("State", STATES, key=W.bind("states", []), on_change=W.k
                         placeholder="any state")
 cells = f2.multiselect("Cell", R.CELLS, key=W.bind("cells", []), on_change=W.keep, args=("cells",),
                        format_func=schema.BY_NAME["cell"].show, placeholder="any cell")
-origins = f3.multiselect("Made by", ("train", "sweep", "upload", "cli"), key=W.bind("origins", []),
+origins = f3.multiselect("Made by", ORIGINS, key=W.bind("origins", []),
                          on_change=W.keep, args=("origins",), placeholder="anywhere")
 
 
