@@ -1,0 +1,102 @@
+"""Running sweeps: a sweep's results are the configs trained one by one; the coordinator runs in the
+background of the process that starts it; a cancelled sweep keeps its finished runs and resumes."""
+
+import os
+import time
+
+import numpy as np
+
+from engine.checkpoint import load
+from engine.config import Config
+from engine.train import Trainer
+from runs.executors import NICE, LocalExecutor, make_executor
+from runs.sweep import make_grid, missing_points
+from runs.sweep_runner import create_sweep, job, run_sweep, start_sweep
+from runs.sweep_store import SweepStore
+
+TINY = Config(bits=4, hidden=4, steps=80, eval_every=10, batch=16)
+
+
+def wait_for(condition, seconds=120.0, what="the condition"):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def test_a_sweeps_results_equal_the_configs_trained_one_by_one(tmp_path):
+    grid = make_grid(TINY, {"lr": "0.03,0.1", "cell": "rnn,gru"}, seeds=2, stop_when_solved=False)
+    sink = SweepStore(tmp_path / "s.sqlite")
+    sweep_id = create_sweep(grid, sink)
+    with LocalExecutor(2) as ex:
+        progress = run_sweep(sweep_id, sink, ex)
+    assert (progress.state, progress.ran, progress.done, progress.failed) == ("finished", 8, 8, 0)
+    points = sink.points(sweep_id)
+    assert [p.config for p in points] == grid.configs()
+    for p in points:
+        alone = Trainer(p.config)  # the same config, trained here on its own
+        alone.run()
+        r = p.result
+        assert r.steps == alone.step == TINY.steps and r.solved_at_step == alone.solved_at_step
+        assert r.final_loss == alone.history.evals.last("eval_loss")
+        assert r.exact_accuracy == alone.history.evals.last("exact_acc")
+        assert r.history["loss"] == alone.history.train["loss"].tolist()
+        assert r.history["eval_step"] == alone.history.evals["step"].astype(int).tolist()
+        model = load(r.weights)
+        for name, w in alone.model.params.items():
+            np.testing.assert_array_equal(model.params[name], w, err_msg=f"{p.config} {name}")
+
+
+def test_a_point_stops_at_the_step_that_solves_it(tmp_path):
+    sink = SweepStore(tmp_path / "s.sqlite")
+    sweep_id = create_sweep(make_grid(TINY.replace(hidden=8, lr=0.1, steps=1000), {}, seeds=2), sink)
+    with LocalExecutor(1) as ex:
+        run_sweep(sweep_id, sink, ex)
+    for p in sink.points(sweep_id):
+        assert p.state == "solved" and p.result.steps == p.result.solved_at_step < 1000
+        assert p.result.exact_accuracy == 1.0
+
+
+def test_local_workers_run_below_the_priority_of_their_starter():
+    with LocalExecutor(1) as ex:
+        worker_nice = ex.submit(os.nice, 0).result()
+    assert worker_nice == min(19, os.nice(0) + NICE)
+
+
+def test_without_rnnlab_dask_the_executor_is_a_local_pool(monkeypatch):
+    monkeypatch.delenv("RNNLAB_DASK", raising=False)
+    with make_executor(2) as ex:
+        assert isinstance(ex, LocalExecutor) and ex.slots == 2
+
+
+def test_a_sweep_runs_in_the_background_of_the_process_that_starts_it(tmp_path):
+    path = tmp_path / "s.sqlite"
+    sweep_id = create_sweep(make_grid(TINY, {"hidden": "3,5"}, seeds=2), SweepStore(path))
+    started = start_sweep(sweep_id, lambda: SweepStore(path), lambda: LocalExecutor(2))
+    assert start_sweep(sweep_id, lambda: SweepStore(path)) is started  # starting it again joins it
+    del started  # whoever started it goes away (a closed page): the process keeps the sweep
+    wait_for(lambda: not job(sweep_id).alive, what="the background sweep")
+    assert job(sweep_id).progress.state == "finished" and job(sweep_id).progress.done == 4
+    assert missing_points(SweepStore(path), sweep_id) == []
+
+
+def test_a_cancelled_sweep_keeps_its_finished_runs_and_resumes_only_the_rest(tmp_path):
+    path = tmp_path / "s.sqlite"
+    sink = SweepStore(path)
+    sweep_id = create_sweep(make_grid(TINY.replace(steps=400), {"hidden": "3,4,5"}, seeds=3,
+                                      stop_when_solved=False), sink)
+    background = start_sweep(sweep_id, lambda: SweepStore(path), lambda: LocalExecutor(1))
+    wait_for(lambda: len(sink.finished_at(sweep_id)) >= 2, what="two finished runs")
+    background.cancel()
+    assert background.join(120)
+    assert background.progress.state == "cancelled"
+    kept = sink.finished_at(sweep_id)
+    assert 2 <= len(kept) < 9
+    states = {p.state for p in sink.points(sweep_id) if p.run_id not in kept}
+    assert states <= {"interrupted", "queued"}
+    with LocalExecutor(2) as ex:
+        progress = run_sweep(sweep_id, sink, ex)
+    assert progress.ran == 9 - len(kept) and progress.done == 9
+    after = sink.finished_at(sweep_id)
+    assert {i: after[i] for i in kept} == kept  # the runs finished before were not trained again
+    assert len(sink.points(sweep_id)) == 9 and missing_points(sink, sweep_id) == []
