@@ -1,0 +1,45 @@
+"""A real Dask cluster on localhost (worker processes) runs a small sweep into the store."""
+
+import numpy as np
+import pytest
+
+from engine.checkpoint import load
+from engine.config import Config
+from runs.executors import DaskExecutor, make_executor
+from runs.sweep import make_grid
+from runs.sweep_point import train_point
+from runs.sweep_runner import create_sweep, run_sweep
+from runs.sweep_store import SweepStore
+
+distributed = pytest.importorskip("distributed")
+
+TINY = Config(bits=4, hidden=4, steps=60, eval_every=10, batch=16)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  scheduler_port=0, silence_logs=40) as c:
+        yield c
+
+
+@pytest.mark.slow
+def test_a_dask_cluster_runs_a_sweep_into_the_store(cluster, tmp_path, monkeypatch):
+    monkeypatch.setenv("RNNLAB_DASK", cluster.scheduler_address)
+    sink = SweepStore(tmp_path / "s.sqlite")
+    sweep_id = create_sweep(make_grid(TINY, {"lr": "0.03,0.1", "cell": "rnn,lstm"}, seeds=2), sink)
+    with make_executor(workers=1) as ex:  # RNNLAB_DASK wins over a local pool
+        assert isinstance(ex, DaskExecutor) and ex.slots == 2
+        progress = run_sweep(sweep_id, sink, ex)
+    assert (progress.state, progress.ran, progress.failed) == ("finished", 8, 0)
+    for p in sink.points(sweep_id):
+        here = train_point(p.config)  # trained in this process: the cluster's results are the same
+        assert p.result.summary() | {"wall_s": 0} == here.summary() | {"wall_s": 0}
+        assert p.result.history == here.history
+        for name, w in load(here.weights).params.items():
+            np.testing.assert_array_equal(load(p.result.weights).params[name], w)
+
+
+def test_an_unreachable_scheduler_is_a_clear_error():
+    with pytest.raises(RuntimeError, match="could not reach the Dask scheduler at tcp://127.0.0.1:1"):
+        DaskExecutor("tcp://127.0.0.1:1", timeout=2)
