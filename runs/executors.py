@@ -17,6 +17,8 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import threading
+import time
 
 NICE = 10  # added niceness of local sweep workers (19 is the lowest priority)
 DASK_ENV = "RNNLAB_DASK"
@@ -30,8 +32,20 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _init_worker(nice: int) -> None:
-    """Start-up of a local worker: lower its priority, one BLAS thread, the engine's malloc tuning."""
+def _exit_with_parent(parent: int, every: float = 0.5) -> None:
+    """End this process soon after ``parent`` is gone (killed with SIGKILL, it cannot tell us)."""
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def _init_worker(nice: int, parent: int) -> None:
+    """Start-up of a local worker: lower its priority, one BLAS thread, the engine's malloc tuning,
+    and end when the coordinator's process ends, however it ends."""
+    _exit_with_parent(parent)
     if nice:
         try:
             os.nice(nice)
@@ -60,7 +74,7 @@ class LocalExecutor:
             raise ValueError(f"workers must be at least 1 (got {self.workers})")
         self._pool = cf.ProcessPoolExecutor(
             self.workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_init_worker, initargs=(nice,))
+            initializer=_init_worker, initargs=(nice, os.getpid()))
 
     @property
     def slots(self) -> int:

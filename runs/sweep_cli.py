@@ -141,16 +141,19 @@ def cmd_sweep(args, parser) -> int:
         print(f"\nstopped; train the missing points with: python -m runs sweep --resume {sweep_id}",
               file=sys.stderr)
         return 130
+    if progress.state == "error":
+        print(f"error: the sweep stopped: {progress.error}; train the missing points with: "
+              f"python -m runs sweep --resume {sweep_id}", file=sys.stderr)
     points = sink.points(sweep_id)
     if args.json:
         print(json.dumps({"sweep_id": sweep_id, "kind": spec.kind, "total": spec.count, "ran": progress.ran,
-                          "failed": progress.failed, "spec": spec.to_dict(),
+                          "failed": progress.failed, "state": progress.state, "spec": spec.to_dict(),
                           "runs": [_row(p) for p in points]}))
     else:
         solved = sum(p.state == "solved" for p in points)
         print(f"sweep {sweep_id}: {len(points)} runs, {solved} solved, {progress.ran} trained now "
               f"({progress.failed} failed) in {sink.path}")
-    return 1 if progress.failed else 0
+    return 1 if progress.failed or progress.state == "error" else 0
 
 
 def main(argv: list[str] | None = None) -> int:

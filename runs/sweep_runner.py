@@ -116,8 +116,17 @@ def run_sweep(sweep_id: int, sink: SweepSink, executor, on_progress: Callable | 
             in_flight.clear()
             progress.state = "cancelled"
             break
-        for point in plan.next_points(capacity - len(in_flight)):
-            in_flight[executor.submit(train_point, point.config, spec.stop_when_solved)] = point
+        handed: list[Point] = []
+        try:
+            for point in plan.next_points(capacity - len(in_flight)):
+                handed.append(point)
+                in_flight[executor.submit(train_point, point.config, spec.stop_when_solved)] = point
+        except Exception as e:  # e.g. a broken pool or a lost cluster: stop, keep what is done
+            executor.cancel(list(in_flight))
+            sink.interrupt_points([p.run_id for p in handed] + [p.run_id for p in in_flight.values()])
+            in_flight.clear()
+            progress.state, progress.error = "error", f"{type(e).__name__}: {e}"
+            break
         if not in_flight:
             progress.state = "finished"
             break

@@ -1,6 +1,7 @@
-"""Nothing lost: a sweep whose processes are killed with SIGKILL leaves a sound database with every
-finished run, and ``--resume`` trains only the missing points."""
+"""Nothing lost: a sweep whose coordinator is killed with SIGKILL leaves a sound database with every
+finished run and no worker processes behind, and ``--resume`` trains only the missing points."""
 
+import contextlib
 import json
 import os
 import signal
@@ -9,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from runs.sweep_store import SweepStore
@@ -30,15 +32,24 @@ def poll(condition, seconds, what):
 @pytest.mark.slow
 def test_kill_9_mid_sweep_keeps_finished_runs_and_resume_trains_only_the_rest(tmp_path):
     env = {**os.environ, "RNNLAB_DATA": str(tmp_path)}
-    proc = subprocess.Popen([*CLI, *GRID], cwd=ROOT, env=env, start_new_session=True,
+    proc = subprocess.Popen([*CLI, *GRID], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    workers = []
     try:
         store = poll(lambda: (tmp_path / "sweeps.sqlite").exists() and SweepStore(tmp_path / "sweeps.sqlite"),
                      60, "the store")
         sweep_id = poll(lambda: [s["id"] for s in store.sweeps()], 60, "the sweep")[0]
-        poll(lambda: len(store.finished_at(sweep_id)) >= 2, 120, "two finished runs")
-    finally:  # the coordinator and its worker processes share the session started for them
-        os.killpg(proc.pid, signal.SIGKILL)
+        poll(lambda: len(store.finished_at(sweep_id)) >= 2, 300, "two finished runs")
+        workers = psutil.Process(proc.pid).children(recursive=True)
+        assert workers, "the sweep has no worker processes"
+        proc.kill()  # SIGKILL to the coordinator alone, as to a killed server
+        proc.wait(30)
+        gone, alive = psutil.wait_procs(workers, timeout=30)
+        assert not alive, f"worker processes outlived their coordinator: {alive}"
+    finally:  # whatever happened, nothing started here keeps running
+        for p in [proc, *workers]:
+            with contextlib.suppress(ProcessLookupError, psutil.NoSuchProcess):
+                p.kill()
         proc.wait(30)
     assert proc.returncode == -signal.SIGKILL
     assert store.integrity() == "ok"

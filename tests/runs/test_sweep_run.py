@@ -2,9 +2,11 @@
 background of the process that starts it; a cancelled sweep keeps its finished runs and resumes."""
 
 import os
+import threading
 import time
 
 import numpy as np
+import psutil
 
 from engine.checkpoint import load
 from engine.config import Config
@@ -100,3 +102,28 @@ def test_a_cancelled_sweep_keeps_its_finished_runs_and_resumes_only_the_rest(tmp
     after = sink.finished_at(sweep_id)
     assert {i: after[i] for i in kept} == kept  # the runs finished before were not trained again
     assert len(sink.points(sweep_id)) == 9 and missing_points(sink, sweep_id) == []
+
+
+def test_a_worker_killed_mid_sweep_loses_nothing_finished_and_resume_completes(tmp_path):
+    sink = SweepStore(tmp_path / "s.sqlite")
+    sweep_id = create_sweep(make_grid(TINY.replace(steps=600), {"hidden": "3,4"}, seeds=3,
+                                      stop_when_solved=False), sink)
+    outcome = {}
+    with LocalExecutor(1) as ex:
+        coordinator = threading.Thread(target=lambda: outcome.update(p=run_sweep(sweep_id, sink, ex)))
+        coordinator.start()
+        wait_for(lambda: len(sink.finished_at(sweep_id)) >= 1, what="a finished run")
+        (worker,) = [p for p in psutil.Process().children() if "spawn_main" in " ".join(p.cmdline())]
+        worker.kill()
+        coordinator.join(120)
+    assert not coordinator.is_alive() and outcome["p"].state == "error"
+    points = sink.points(sweep_id)
+    good = {p.run_id for p in points if p.state in ("solved", "finished")}
+    assert 1 <= len(good) < 6
+    assert {p.state for p in points if p.run_id not in good} <= {"failed", "interrupted", "queued"}
+    before = sink.finished_at(sweep_id)
+    with LocalExecutor(2) as ex:
+        again = run_sweep(sweep_id, sink, ex)
+    assert again.state == "finished" and again.ran == 6 - len(good)
+    after = sink.finished_at(sweep_id)
+    assert all(after[i] == before[i] for i in good) and missing_points(sink, sweep_id) == []
