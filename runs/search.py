@@ -18,7 +18,16 @@ import math
 from dataclasses import dataclass
 
 from engine.config import Config
-from runs.sweep import Point, SweepError, SweepSink, check_count, parse_value, parse_values, setting_kind
+from runs.sweep import (
+    Point,
+    SweepError,
+    SweepSink,
+    check_count,
+    parse_value,
+    parse_values,
+    setting,
+    setting_kind,
+)
 from runs.sweep_point import PointResult
 
 
@@ -57,14 +66,18 @@ class Range:
 
 
 def parse_range(name: str, text: str) -> Range:
-    """A range from option text: ``"0.001:0.3:log"``, ``"4:32"`` or a list of choices ``"rnn,gru"``."""
+    """A range from option text: ``"0.001:0.3:log"``, ``"4:32"`` or a list of choices ``"rnn,gru"``.
+
+    Without ``:log`` or ``:linear``, the scale is the schema's (the learning rate's is log).
+    """
     flag = "--" + name.replace("_", "-")
     if ":" not in text:
         return Range(name, choices=parse_values(name, text))
     parts = [s.strip() for s in text.split(":")]
-    log = len(parts) == 3 and parts[2].lower() == "log"
-    if len(parts) not in (2, 3) or (len(parts) == 3 and not log):
-        raise SweepError(f"{flag}: write a range as low:high or low:high:log (got {text!r})")
+    scale = parts[2].lower() if len(parts) == 3 else ("log" if setting(name).log else "linear")
+    if len(parts) not in (2, 3) or scale not in ("log", "linear"):
+        raise SweepError(f"{flag}: write a range as low:high, low:high:log or low:high:linear (got {text!r})")
+    log = scale == "log"
     kind = setting_kind(name)
     if kind not in (int, float):
         raise SweepError(f"{flag}: {name} takes a list of choices, not a range (got {text!r})")

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Protocol
 
+from engine import schema
 from engine.config import Config
 from runs.sweep_point import PointResult
 
@@ -29,42 +30,30 @@ class SweepError(ValueError):
 
 
 # --- settings -----------------------------------------------------------------
-# The settings a sweep can vary and how their values are read come from Config's fields and its
-# validation. This is the one place to switch over to engine.schema's rows once that exists.
+# What a sweep can vary, and how a value is read and checked, come from engine.schema's rows.
 
-_DEFAULTS = Config()
-SETTINGS = tuple(f.name for f in fields(Config) if f.name not in ("algorithm", "seed"))
+SETTINGS = tuple(n for n in schema.FIELDS if n not in ("algorithm", "seed"))  # the seed: --seeds
+
+
+def setting(name: str) -> schema.Setting:
+    """The schema row of a setting a sweep can vary."""
+    if name not in SETTINGS:
+        raise SweepError(f"{name!r} is not a setting a sweep can vary; choose from {', '.join(SETTINGS)}")
+    return schema.BY_NAME[name]
 
 
 def setting_kind(name: str) -> type:
     """The Python type of a setting's values (bool, int, float or str)."""
-    if name not in SETTINGS:
-        raise SweepError(f"{name!r} is not a setting a sweep can vary; choose from {', '.join(SETTINGS)}")
-    return type(getattr(_DEFAULTS, name))
+    return setting(name).kind
 
 
 def parse_value(name: str, text: str):
-    """One value of setting ``name`` from text, checked as the engine checks it."""
-    kind, text = setting_kind(name), text.strip()
-    flag = "--" + name.replace("_", "-")
+    """One value of setting ``name`` from text, checked against the schema's range or choices."""
+    row = setting(name)
     try:
-        if kind is bool:
-            truth = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
-            value = truth[text.lower()]
-        elif kind is int:
-            value = int(text)
-        elif kind is float:
-            value = float(text)
-        else:
-            value = text
-    except (KeyError, ValueError):
-        what = {bool: "true or false", int: "a whole number", float: "a number"}.get(kind, "a value")
-        raise SweepError(f"{flag}: {text!r} is not {what}") from None
-    try:
-        Config(**{name: value}).validate()
+        return schema.parse(row, text)
     except ValueError as e:
-        raise SweepError(f"{flag}: {e}") from None
-    return value
+        raise SweepError(f"{row.flag}: {e}") from None
 
 
 def parse_values(name: str, text: str) -> tuple:

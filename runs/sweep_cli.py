@@ -17,9 +17,10 @@ import os
 import sys
 
 from engine.config import PRESETS
+from engine.schema import allowed
 from runs import executors
 from runs.search import make_search
-from runs.sweep import MAX_RUNS, SETTINGS, SweepError, make_grid, setting_kind
+from runs.sweep import MAX_RUNS, SETTINGS, SweepError, make_grid, setting
 from runs.sweep_runner import create_sweep, run_sweep, spec_of
 from runs.sweep_store import SweepStore
 
@@ -40,9 +41,11 @@ def add_parser(sub) -> argparse.ArgumentParser:
     s.add_argument("--preset", choices=sorted(p for p in PRESETS if p != "classic"), default="fast",
                    help="the configuration the listed settings change")
     for name in SETTINGS:
-        kind = setting_kind(name).__name__
-        s.add_argument("--" + name.replace("_", "-"), dest=name, metavar="LIST",
-                       help=f"{name} values ({kind}), comma-separated")
+        row = setting(name)
+        s.add_argument(row.flag, dest=name, metavar="LIST",
+                       help=f"{row.label}: {allowed(row)}; several comma-separated (a search also takes a "
+                            "range low:high)" if row.kind in (int, float) else
+                            f"{row.label}: {allowed(row)}; several comma-separated")
     s.add_argument("--seed", type=int, default=None, metavar="N", help="first seed (default: the preset's)")
     s.add_argument("--seeds", type=int, default=1, metavar="N", help="train every grid point with N seeds")
     s.add_argument("--search", action="store_true", help="search with Optuna's TPE sampler instead of a grid")

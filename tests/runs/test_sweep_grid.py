@@ -41,12 +41,12 @@ def test_values_take_the_settings_types():
 
 
 @pytest.mark.parametrize("name, text, says", [
-    ("hidden", "8,x", "--hidden: 'x' is not a whole number"),
-    ("hidden", "0,8", "hidden must be a whole number from 1 to 512"),
-    ("cell", "rnn,transformer", "cell must be one of rnn, lstm, gru"),
+    ("hidden", "8,x", r"--hidden: Hidden units \(hidden\): 'x' is not allowed; it takes a whole number"),
+    ("hidden", "0,8", "'0' is not allowed; it takes a whole number from 1 to 512"),
+    ("cell", "rnn,transformer", "'transformer' is not allowed; it takes one of rnn, lstm, gru"),
     ("lr", "0.1,,0.2", "comma-separated list"),
     ("lr", "0.1,0.1", "listed twice"),
-    ("keep_prob", "0", "keep_prob must be a number above 0"),
+    ("keep_prob", "0", "--keep-prob: .* it takes a number from 0.05 to 1"),
     ("algorithm", "classic", "not a setting a sweep can vary"),
 ])
 def test_bad_values_are_refused_with_what_is_allowed(name, text, says):
@@ -86,7 +86,7 @@ def test_cli_says_the_count_without_training(capsys, tmp_path, monkeypatch):
     (["--hidden", "1,2,3,4,5,6,7,8,9,10,11", "--lr", "1,2,3,4,5,6,7,8,9,10", "--seeds", "10"],
      "makes 1,100 runs, more than the limit of 1,000"),
     (["--lr", "0.01:0.1"], "a range low:high is for a search"),
-    (["--cell", "rnn,cnn"], "cell must be one of"),
+    (["--cell", "rnn,cnn"], "'cnn' is not allowed; it takes one of rnn, lstm, gru"),
     (["--seeds", "0"], "--seeds must be a whole number of at least 1"),
     (["--resume", "5", "--lr", "0.1,0.2"], "give no settings with it"),
     (["--resume", "5"], "there is no sweep 5"),

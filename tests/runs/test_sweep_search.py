@@ -77,9 +77,9 @@ def test_a_resumed_search_replays_its_trials_and_asks_only_for_the_rest(tmp_path
 @pytest.mark.parametrize("name, text, says", [
     ("lr", "0.3:0.01", "low end must be below the high end"),
     ("clip", "0:5:log", "must start above 0"),
-    ("lr", "0.01:0.1:ln", "low:high or low:high:log"),
+    ("lr", "0.01:0.1:ln", "low:high, low:high:log or low:high:linear"),
     ("cell", "rnn:gru", "takes a list of choices"),
-    ("hidden", "2:600", "hidden must be a whole number from 1 to 512"),
+    ("hidden", "2:600", r"\(hidden\): '600' is not allowed; it takes a whole number from 1 to 512"),
 ])
 def test_bad_ranges_are_refused_with_what_is_allowed(name, text, says):
     with pytest.raises(SweepError, match=says):
@@ -100,3 +100,5 @@ def test_ranges_match_optuna_distributions():
     assert (whole.low, whole.high, whole.log) == (4, 32, False) and type(whole).__name__ == "IntDistribution"
     assert parse_range("cell", "rnn,lstm").distribution().choices == ("rnn", "lstm")
     assert math.isclose(parse_range("clip", "0:5").high, 5.0)
+    assert parse_range("lr", "0.001:0.3").log  # the schema's scale for the learning rate
+    assert not parse_range("lr", "0.001:0.3:linear").log
