@@ -42,9 +42,9 @@ class PointResult:
     exact_accuracy : fraction of evaluation sums entirely right at the last evaluation
     wall_s : seconds spent training and evaluating
     message : why a diverged or failed run stopped ("" otherwise)
-    history : loss curves: ``step`` and ``loss`` (training loss, at most
-        :data:`HISTORY_POINTS` points) and ``eval_step``, ``eval_loss``,
-        ``exact_acc`` (every evaluation); lists of floats, None for non-finite
+    history : ``{"train": {column: list}, "evals": {column: list}}`` with the
+        columns of :class:`engine.history.History` (training rows thinned to at
+        most :data:`HISTORY_POINTS`, every evaluation); None for non-finite values
     weights : the trained model as ``.npz`` checkpoint bytes (None when failed)
     """
 
@@ -75,16 +75,12 @@ class PointResult:
         return cls(FAILED, 0, None, None, None, wall_s, message)
 
 
-def _curves(trainer: Trainer) -> dict[str, list]:
+def _curves(trainer: Trainer) -> dict[str, dict[str, list]]:
+    """The trainer's history as lists: every evaluation, and training rows thinned to HISTORY_POINTS."""
     train, evals = trainer.history.train, trainer.history.evals
     stride = max(1, math.ceil(len(train) / HISTORY_POINTS))
-    return {
-        "step": [int(s) for s in train["step"][::stride]],
-        "loss": [_number(v) for v in train["loss"][::stride]],
-        "eval_step": [int(s) for s in evals["step"]],
-        "eval_loss": [_number(v) for v in evals["eval_loss"]],
-        "exact_acc": [_number(v) for v in evals["exact_acc"]],
-    }
+    return {"train": {name: [_number(v) for v in train[name][::stride]] for name in train.names},
+            "evals": {name: [_number(v) for v in evals[name]] for name in evals.names}}
 
 
 def train_point(config: Config, stop_when_solved: bool = True) -> PointResult:
