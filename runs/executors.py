@@ -1,27 +1,37 @@
-"""Where sweep points train: a local process pool, or a Dask ``distributed`` cluster.
+"""Where sweep points train: a local pool of worker processes, or a Dask ``distributed`` cluster.
 
-Both run :func:`runs.sweep_point.train_point` (or any picklable function) away
-from the coordinator and hand back its return value; only the coordinator
-writes the store. :func:`make_executor` picks one: a Dask cluster when
-``RNNLAB_DASK=tcp://host:port`` is set (its workers need this project
+Both run :func:`runs.sweep_point.train_point` (or any picklable function)
+away from the coordinator and hand back its return value; only the
+coordinator writes the store. :func:`make_executor` picks one: a Dask cluster
+when ``RNNLAB_DASK=tcp://host:port`` is set (its workers need this project
 importable, e.g. started from the project folder or with it on
 ``PYTHONPATH``), else :class:`LocalExecutor`.
 
-The local pool's processes run at a lower OS priority than the process that
-starts them (``nice`` :data:`NICE` more), so a web server serving live pages on
-the same machine answers first however many points train.
+The local workers are fresh interpreters (``python -c``) fed through pipes,
+not :mod:`multiprocessing` children: those re-run the parent's ``__main__``,
+which in a Streamlit server is whichever page script is running. They run at
+a lower OS priority than the process that starts them (``nice`` :data:`NICE`
+more), so a web server serving live pages on the same machine answers first
+however many points train, and they end when that process ends, however it ends.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
-import multiprocessing
 import os
+import pickle
+import queue
+import struct
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 NICE = 10  # added niceness of local sweep workers (19 is the lowest priority)
 DASK_ENV = "RNNLAB_DASK"
+ROOT = str(Path(__file__).resolve().parents[1])  # the project folder, where ``runs`` is importable
+_HEADER = struct.Struct("<Q")
 
 
 def default_workers() -> int:
@@ -30,6 +40,28 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not Linux
         return max(1, os.cpu_count() or 1)
+
+
+class WorkerDied(RuntimeError):
+    """The process running a task ended before it answered."""
+
+
+def _send(pipe, obj) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    pipe.write(_HEADER.pack(len(data)) + data)
+    pipe.flush()
+
+
+def _receive(pipe):
+    """The next object on ``pipe``; EOFError when the other end has closed."""
+    def read(n):
+        data = pipe.read(n)
+        if len(data) < n:
+            raise EOFError
+        return data
+
+    (size,) = _HEADER.unpack(read(_HEADER.size))
+    return pickle.loads(read(size))
 
 
 def _exit_with_parent(parent: int, every: float = 0.5) -> None:
@@ -42,28 +74,41 @@ def _exit_with_parent(parent: int, every: float = 0.5) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-def _init_worker(nice: int, parent: int) -> None:
-    """Start-up of a local worker: lower its priority, one BLAS thread, the engine's malloc tuning,
-    and end when the coordinator's process ends, however it ends."""
+def worker_main() -> None:
+    """A local worker: ``python -c "from runs.executors import worker_main; worker_main()" NICE PARENT``.
+
+    Reads ``(function, args)`` from stdin, answers ``(True, value)`` or
+    ``(False, error text)`` on stdout, until stdin closes or the parent dies.
+    """
+    nice, parent = int(sys.argv[1]), int(sys.argv[2])
+    from engine.runtime import tune_process
+
+    tune_process()  # before NumPy loads: one BLAS thread, big arrays kept in the heap
     _exit_with_parent(parent)
     if nice:
         try:
             os.nice(nice)
         except OSError:  # not permitted here: run at the same priority rather than not at all
             pass
-    from engine.runtime import tune_process  # (after the priority change)
-
-    tune_process()
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(1)  # the engine's matrices are tiny: extra BLAS threads only contend
+    inbox, outbox = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # a stray print must not break the channel
+    while True:
+        try:
+            fn, args = _receive(inbox)
+        except EOFError:
+            return
+        try:
+            answer = (True, fn(*args))
+        except Exception as e:
+            answer = (False, f"{type(e).__name__}: {e}")
+        _send(outbox, answer)
 
 
 class LocalExecutor:
-    """A pool of ``workers`` spawned processes, niced by ``nice``.
+    """``workers`` local worker processes, niced by ``nice``; tasks are taken in submission order.
 
-    Processes are spawned (not forked), so a multi-threaded server can start a
-    pool safely; each imports the engine once and trains point after point.
+    Each process imports the engine once and trains point after point; one
+    that dies fails its task (:class:`WorkerDied`) and is replaced for the next.
     """
 
     kind = "local"
@@ -72,9 +117,15 @@ class LocalExecutor:
         self.workers = workers or default_workers()
         if self.workers < 1:
             raise ValueError(f"workers must be at least 1 (got {self.workers})")
-        self._pool = cf.ProcessPoolExecutor(
-            self.workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_init_worker, initargs=(nice, os.getpid()))
+        self.nice = nice
+        self._closed = False
+        self._tasks: queue.Queue = queue.Queue()
+        self._procs: list[subprocess.Popen | None] = [None] * self.workers
+        self._running: list[cf.Future | None] = [None] * self.workers
+        self._threads = [threading.Thread(target=self._serve, args=(i,), name=f"sweep-worker-{i}",
+                                          daemon=True) for i in range(self.workers)]
+        for t in self._threads:
+            t.start()
 
     @property
     def slots(self) -> int:
@@ -84,8 +135,51 @@ class LocalExecutor:
     def describe(self) -> str:
         return f"{self.workers} local worker process{'es' if self.workers != 1 else ''}"
 
-    def submit(self, fn, *args):
-        return self._pool.submit(fn, *args)
+    def pids(self) -> list[int]:
+        """Process ids of the live workers."""
+        return [p.pid for p in self._procs if p is not None and p.poll() is None]
+
+    def _start(self) -> subprocess.Popen:
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])))
+        return subprocess.Popen(
+            [sys.executable, "-c", "from runs.executors import worker_main; worker_main()",
+             str(self.nice), str(os.getpid())],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT, env=env)
+
+    def _serve(self, i: int) -> None:
+        proc = self._procs[i] = self._start()
+        while (task := self._tasks.get()) is not None:
+            fut, fn, args = task
+            if not fut.set_running_or_notify_cancel():
+                continue
+            self._running[i] = fut
+            try:
+                if proc.poll() is not None:
+                    proc = self._procs[i] = self._start()
+                _send(proc.stdin, (fn, args))
+                ok, value = _receive(proc.stdout)
+            except (EOFError, OSError):
+                fut.set_exception(WorkerDied(f"the worker process ended (exit code {proc.wait()})"))
+                continue
+            finally:
+                self._running[i] = None
+            if ok:
+                fut.set_result(value)
+            else:
+                fut.set_exception(RuntimeError(value))
+        proc.stdin.close()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def submit(self, fn, *args) -> cf.Future:
+        if self._closed:
+            raise RuntimeError("this executor is closed")
+        fut: cf.Future = cf.Future()
+        self._tasks.put((fut, fn, args))
+        return fut
 
     def wait_any(self, futures: list, timeout: float) -> list:
         """The futures among ``futures`` that are done, waiting up to ``timeout`` s for one."""
@@ -93,12 +187,30 @@ class LocalExecutor:
         return list(done)
 
     def cancel(self, futures: list) -> None:
-        """Cancel the futures that have not started (a running point finishes in its process)."""
+        """Drop the futures: those waiting are cancelled, the processes running the others are
+        stopped (a fresh process takes the next task)."""
         for f in futures:
             f.cancel()
+        wanted = set(map(id, futures))
+        for i, running in enumerate(self._running):
+            proc = self._procs[i]
+            if running is not None and id(running) in wanted and proc is not None:
+                proc.kill()
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """Cancel what has not started, let running tasks finish, end the processes."""
+        self._closed = True
+        while True:
+            try:
+                task = self._tasks.get_nowait()
+            except queue.Empty:
+                break
+            if task is not None:
+                task[0].cancel()
+        for _ in self._threads:
+            self._tasks.put(None)
+        for t in self._threads:
+            t.join()
 
     def __enter__(self):
         return self
