@@ -153,7 +153,7 @@ def make_grid(base: Config, values: dict[str, str], seeds: int = 1, stop_when_so
 class Point:
     """A run of a sweep as the store holds it (``result`` is None until it has trained)."""
 
-    run_id: int
+    run_id: str
     config: Config
     state: str
     result: PointResult | None = None
@@ -168,17 +168,20 @@ class SweepSink(Protocol):
     def sweep(self, sweep_id: int) -> dict:
         """``{"id", "kind", "spec", "total"}`` of a sweep; KeyError when there is none."""
 
-    def add_points(self, sweep_id: int, configs: list[Config]) -> list[int]:
+    def add_points(self, sweep_id: int, configs: list[Config]) -> list[str]:
         """Add queued runs (origin "sweep", tagged with the sweep) in one transaction; their ids."""
 
-    def finish_point(self, run_id: int, result: PointResult) -> None:
+    def finish_point(self, run_id: str, result: PointResult) -> None:
         """Store a trained point's result, history and weights, and its final state."""
 
-    def interrupt_points(self, run_ids: list[int]) -> None:
+    def interrupt_points(self, run_ids: list[str]) -> None:
         """Mark runs that were stopped before they finished (they stay missing)."""
 
-    def points(self, sweep_id: int) -> list[Point]:
-        """Every run of the sweep, in the order added."""
+    def points(self, sweep_id: int, full: bool = False) -> list[Point]:
+        """Every run of the sweep, in the order added (results with history and weights if ``full``).
+
+        A sink may also have ``keep_alive(sweep_id)``, called every few seconds while
+        a coordinator runs the sweep."""
 
 
 def missing_points(sink: SweepSink, sweep_id: int) -> list[Point]:

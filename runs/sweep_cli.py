@@ -1,4 +1,4 @@
-"""``python -m runs sweep``: run a grid or a search from the command line.
+"""``python -m runs sweep``: run a grid or a search from the command line (see ``runs/__main__.py``).
 
     python -m runs sweep --lr 0.01,0.1 --hidden 8,16 --cell rnn,gru --seeds 3
     python -m runs sweep --search --trials 40 --lr 0.001:0.3:log --hidden 4:32 --cell rnn,gru
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 
 from engine.config import PRESETS
@@ -23,11 +22,6 @@ from runs.search import make_search
 from runs.sweep import MAX_RUNS, SETTINGS, SweepError, make_grid, setting
 from runs.sweep_runner import create_sweep, run_sweep, spec_of
 from runs.sweep_store import SweepStore
-
-
-def open_sink() -> SweepStore:
-    """The store sweeps write to (the data folder's database)."""
-    return SweepStore()
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -90,7 +84,7 @@ def _row(point) -> dict:
 def _line(progress, point, axes) -> str:
     r = point.result
     what = " ".join(f"{n}={getattr(point.config, n)}" for n in axes)
-    how = (f"solved at step {r.solved_at_step}" if r.state == "solved" else r.state)
+    how = r.state if r.solved_at_step is None else f"{r.state}, solved at step {r.solved_at_step}"
     acc = f"exact {100 * r.exact_accuracy:.2f}%, " if r.exact_accuracy is not None else ""
     return f"[{progress.ran}/{progress.total - progress.done + progress.ran}] run {point.run_id}: " \
            f"{what} -> {how} ({acc}{r.wall_s:.2f} s)"
@@ -99,7 +93,7 @@ def _line(progress, point, axes) -> str:
 def cmd_sweep(args, parser) -> int:
     if args.workers is not None and args.workers < 1:
         parser.error("--workers must be at least 1")
-    sink = open_sink()
+    sink = SweepStore(getattr(args, "data", None))
     try:
         if args.resume is not None:
             given = [n for n in SETTINGS if getattr(args, n) is not None]
@@ -157,16 +151,3 @@ def cmd_sweep(args, parser) -> int:
         print(f"sweep {sweep_id}: {len(points)} runs, {solved} solved, {progress.ran} trained now "
               f"({progress.failed} failed) in {sink.path}")
     return 1 if progress.failed or progress.state == "error" else 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m runs", description="The run service's commands.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{sweep}")
-    add_parser(sub)
-    args = parser.parse_args(argv)
-    return args.func(args, args.parser)
-
-
-if __name__ == "__main__":
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    sys.exit(main())

@@ -15,7 +15,7 @@ import time
 import traceback
 from dataclasses import asdict, dataclass, field
 
-from engine import checkpoint
+from engine import checkpoint, train_state
 from engine.config import Config
 from engine.train import DIVERGED, Trainer
 
@@ -34,8 +34,9 @@ class PointResult:
 
     Attributes
     ----------
-    state : "solved" (every evaluation sum right at some evaluation), "finished"
-        (the budget was used without solving), "diverged" or "failed" (an error)
+    state : "solved" (stopped at the step at which every evaluation sum was right),
+        "finished" (the budget was used; ``solved_at_step`` says whether it solved
+        on the way), "diverged" or "failed" (an error); as the run store means them
     steps : training steps taken
     solved_at_step : first evaluated step with every sum right, or None
     final_loss : evaluation loss at the last evaluation (None when not finite)
@@ -46,6 +47,8 @@ class PointResult:
         columns of :class:`engine.history.History` (training rows thinned to at
         most :data:`HISTORY_POINTS`, every evaluation); None for non-finite values
     weights : the trained model as ``.npz`` checkpoint bytes (None when failed)
+    train_state : the trainer's whole state (:mod:`engine.train_state`, without the
+        history), so the run can be continued exactly (None when failed)
     """
 
     state: str
@@ -57,6 +60,7 @@ class PointResult:
     message: str = ""
     history: dict = field(default_factory=dict, repr=False)
     weights: bytes | None = field(default=None, repr=False)
+    train_state: bytes | None = field(default=None, repr=False)
 
     def steps_to_solve(self, budget: int) -> int:
         """The search's objective: the solving step, or ``budget`` for unsolved, diverged and failed runs."""
@@ -67,7 +71,7 @@ class PointResult:
     def summary(self) -> dict:
         """The JSON-friendly figures (no history, no weights)."""
         d = asdict(self)
-        del d["history"], d["weights"]
+        del d["history"], d["weights"], d["train_state"]
         return d
 
     @classmethod
@@ -95,16 +99,13 @@ def train_point(config: Config, stop_when_solved: bool = True) -> PointResult:
         trainer = Trainer(config)
         trainer.advance(config.steps, stop_when_solved=stop_when_solved)
         evals = trainer.history.evals
-        if trainer.status == DIVERGED:
-            state = DIVERGED
-        else:
-            state = SOLVED if trainer.solved_at_step is not None else FINISHED
-        weights = checkpoint.to_bytes(trainer.model, meta={"step": trainer.step})
+        state = DIVERGED if trainer.status == DIVERGED else FINISHED if trainer.done else SOLVED
         return PointResult(
             state=state, steps=trainer.step, solved_at_step=trainer.solved_at_step,
             final_loss=_number(evals.last("eval_loss")), exact_accuracy=_number(evals.last("exact_acc")),
             wall_s=time.perf_counter() - t0, message=trainer.message, history=_curves(trainer),
-            weights=weights)
+            weights=checkpoint.to_bytes(trainer.model, meta={"step": trainer.step}),
+            train_state=train_state.capture(trainer, history=False))
     except Exception as e:  # one broken point must not take the sweep down with it
         last = traceback.extract_tb(e.__traceback__)[-1]
         where = f" ({last.filename.rsplit('/', 1)[-1]}:{last.lineno})" if last else ""

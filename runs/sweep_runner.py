@@ -26,6 +26,7 @@ from runs.sweep import Grid, Point, SweepError, SweepSink, missing_points
 from runs.sweep_point import FAILED, PointResult, train_point
 
 POLL_S = 0.2  # how long the coordinator waits for a point before checking for a cancel
+HEARTBEAT_S = 2.0  # how often a sink that wants it hears that the sweep's coordinator is alive
 
 
 def spec_of(info: dict) -> Grid | Search:
@@ -108,8 +109,13 @@ def run_sweep(sweep_id: int, sink: SweepSink, executor, on_progress: Callable | 
         if on_progress is not None:
             on_progress(replace(progress, run_ids=list(progress.run_ids)))
 
+    keep_alive = getattr(sink, "keep_alive", None)
+    beat = 0.0
     report()
     while True:
+        if keep_alive is not None and time.monotonic() - beat > HEARTBEAT_S:
+            keep_alive(sweep_id)
+            beat = time.monotonic()
         if cancel is not None and cancel.is_set():
             executor.cancel(list(in_flight))
             sink.interrupt_points([p.run_id for p in in_flight.values()])

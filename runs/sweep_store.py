@@ -1,113 +1,132 @@
-"""A minimal SQLite store of sweeps and their runs (implements :class:`runs.sweep.SweepSink`).
+"""Sweeps in the run store: the :class:`runs.sweep.SweepSink` the coordinator writes through.
 
-One database file, WAL mode, one short transaction per write, so a process
-killed at any moment leaves every committed run intact. Each run row holds
-its config (JSON), state, origin ("sweep"), tags, figures, loss history (JSON)
-and trained weights in the engine's ``.npz`` checkpoint format. A connection
-is opened per call, so the store can be used from any thread.
+Every point of a sweep is a run in :class:`runs.store.Store` (origin "sweep"),
+tagged with its sweep by a row of ``sweep_runs``, which also keeps the figures
+a sweep's table shows (final loss, exact accuracy, wall time). A trained point
+is written in one transaction: its history (the same columns as any run's),
+its weights as the latest snapshot (a model file), its training state as the
+checkpoint (so it can be continued like any run), its run fields and its
+figures; so a killed coordinator leaves every finished point whole.
+
+While a coordinator runs it keeps its queued points' heartbeat fresh, so the
+run service's check for runs of a dead server leaves them alone; once it is
+gone they become interrupted, and a sweep trains interrupted points again.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import time
-from contextlib import closing, contextmanager
-from pathlib import Path
+import uuid
+
+import numpy as np
 
 from engine.config import Config
+from runs.store import Store, _append, _update
 from runs.sweep import Point
 from runs.sweep_point import PointResult
 
-DATA_ENV = "RNNLAB_DATA"
-FILENAME = "sweeps.sqlite"
-SCHEMA_VERSION = 1
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS sweeps (
-    id INTEGER PRIMARY KEY, kind TEXT NOT NULL, spec TEXT NOT NULL, total INTEGER NOT NULL,
-    created REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY, sweep_id INTEGER REFERENCES sweeps(id), config TEXT NOT NULL,
-    state TEXT NOT NULL, origin TEXT NOT NULL, tags TEXT NOT NULL DEFAULT '[]',
-    steps INTEGER, solved_at_step INTEGER, final_loss REAL, exact_accuracy REAL, wall_s REAL,
-    message TEXT NOT NULL DEFAULT '', history TEXT, weights BLOB, created REAL NOT NULL, finished REAL);
-CREATE INDEX IF NOT EXISTS runs_by_sweep ON runs (sweep_id, id);
-"""
+STOPPED = "The sweep stopped before this point had trained; running the sweep again trains it."
 
 
-def data_dir() -> Path:
-    """The data folder: ``$RNNLAB_DATA``, else ``~/.rnnlab``."""
-    return Path(os.environ.get(DATA_ENV) or Path.home() / ".rnnlab")
+def _column(values: list) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
 
 
 class SweepStore:
-    """Sweeps and runs in the SQLite file ``path`` (default: ``sweeps.sqlite`` in :func:`data_dir`)."""
+    """Sweeps and their runs in the run database of ``folder`` (default: the data folder)."""
 
-    def __init__(self, path: str | os.PathLike | None = None):
-        self.path = Path(path) if path is not None else data_dir() / FILENAME
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._tx() as db:
-            db.executescript(SCHEMA)
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-
-    @contextmanager
-    def _tx(self):
-        """A connection in one transaction: committed on success, rolled back on error, then closed."""
-        with closing(sqlite3.connect(self.path, timeout=30)) as db:
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA synchronous = NORMAL")  # with WAL: a killed process loses nothing committed
-            with db:
-                yield db
+    def __init__(self, folder: str | os.PathLike | None = None, store: Store | None = None):
+        self.store = store if store is not None else Store(folder)
+        self.path = self.store.path
 
     # --- SweepSink ---------------------------------------------------------------
 
     def create_sweep(self, kind: str, spec: dict, total: int) -> int:
-        with self._tx() as db:
-            cur = db.execute("INSERT INTO sweeps (kind, spec, total, created) VALUES (?, ?, ?, ?)",
-                             (kind, json.dumps(spec), total, time.time()))
-            return cur.lastrowid
+        return self.store._write(lambda c: c.execute(
+            "INSERT INTO sweeps (kind, spec, total, created) VALUES (?,?,?,?)",
+            (kind, json.dumps(spec), total, time.time())).lastrowid)
 
     def sweep(self, sweep_id: int) -> dict:
-        with self._tx() as db:
-            row = db.execute("SELECT id, kind, spec, total FROM sweeps WHERE id = ?", (sweep_id,)).fetchone()
+        row = self.store._conn().execute("SELECT id, kind, spec, total FROM sweeps WHERE id = ?",
+                                         (sweep_id,)).fetchone()
         if row is None:
             raise KeyError(sweep_id)
         return {"id": row[0], "kind": row[1], "spec": json.loads(row[2]), "total": row[3]}
 
-    def add_points(self, sweep_id: int, configs: list[Config]) -> list[int]:
-        tags = json.dumps([f"sweep:{sweep_id}"])
+    def add_points(self, sweep_id: int, configs: list[Config]) -> list[str]:
         now = time.time()
-        with self._tx() as db:
-            return [db.execute("INSERT INTO runs (sweep_id, config, state, origin, tags, created) "
-                               "VALUES (?, ?, 'queued', 'sweep', ?, ?)",
-                               (sweep_id, c.to_json(), tags, now)).lastrowid for c in configs]
+        ids = [uuid.uuid4().hex[:12] for _ in configs]
 
-    def finish_point(self, run_id: int, result: PointResult) -> None:
-        with self._tx() as db:
-            db.execute("UPDATE runs SET state = ?, steps = ?, solved_at_step = ?, final_loss = ?, "
-                       "exact_accuracy = ?, wall_s = ?, message = ?, history = ?, weights = ?, finished = ? "
-                       "WHERE id = ?",
-                       (result.state, result.steps, result.solved_at_step, result.final_loss,
-                        result.exact_accuracy, result.wall_s, result.message, json.dumps(result.history),
-                        result.weights, time.time(), run_id))
+        def add(c):
+            for run_id, config in zip(ids, configs, strict=True):
+                c.execute("INSERT INTO runs (id, config, state, origin, lr, created, updated, heartbeat) "
+                          "VALUES (?,?,'queued','sweep',?,?,?,?)",
+                          (run_id, config.validate().to_json(), config.lr, now, now, now))
+                c.execute("INSERT INTO sweep_runs (run_id, sweep_id) VALUES (?,?)", (run_id, sweep_id))
+        self.store._write(add)
+        return ids
 
-    def interrupt_points(self, run_ids: list[int]) -> None:
-        with self._tx() as db:
-            db.executemany("UPDATE runs SET state = 'interrupted' WHERE id = ? AND finished IS NULL",
-                           [(i,) for i in run_ids])
+    def finish_point(self, run_id: str, result: PointResult) -> None:
+        history = result.history or {}
+        evals = history.get("evals", {})
+        exact = [v for v in evals.get("exact_acc", []) if v is not None]
+        train = history.get("train", {})
+        now = time.time()
 
-    def points(self, sweep_id: int) -> list[Point]:
-        with self._tx() as db:
-            rows = db.execute("SELECT id, config, state, steps, solved_at_step, final_loss, exact_accuracy, "
-                              "wall_s, message, history, weights, finished FROM runs WHERE sweep_id = ? "
-                              "ORDER BY id", (sweep_id,)).fetchall()
+        def write(c):
+            c.execute("DELETE FROM history WHERE run_id = ?", (run_id,))  # a point trained again starts over
+            for kind, cols in (("train", train), ("evals", evals)):
+                if cols.get("step"):
+                    _append(c, run_id, kind, {k: _column(v) for k, v in cols.items()})
+            if result.weights is not None:
+                c.execute("INSERT OR REPLACE INTO snapshots VALUES (?,?,?)",
+                          (run_id, result.steps, result.weights))
+            if result.train_state is not None:  # so the run can be continued exactly, as any run
+                c.execute("INSERT OR REPLACE INTO checkpoints VALUES (?,?,?)",
+                          (run_id, result.steps, result.train_state))
+            _update(c, run_id, {
+                "state": result.state, "message": result.message, "step": result.steps,
+                "samples": int(train["samples"][-1]) if train.get("samples") else 0,
+                "best_exact": max(exact) if exact else None, "solved_at": result.solved_at_step,
+                "started": now - result.wall_s, "ended": now, "heartbeat": None})
+            c.execute("UPDATE sweep_runs SET final_loss = ?, exact_accuracy = ?, wall_s = ? WHERE run_id = ?",
+                      (result.final_loss, result.exact_accuracy, result.wall_s, run_id))
+        self.store._write(write)
+
+    def interrupt_points(self, run_ids: list[str]) -> None:
+        def stop(c):
+            for run_id in run_ids:
+                if c.execute("SELECT 1 FROM runs WHERE id = ? AND state IN ('queued', 'training')",
+                             (run_id,)).fetchone():
+                    _update(c, run_id, {"state": "interrupted", "message": STOPPED, "heartbeat": None})
+        self.store._write(stop)
+
+    def keep_alive(self, sweep_id: int) -> None:
+        """Tell the run service this sweep's queued points have a live coordinator."""
+        self.store._write(lambda c: c.execute(
+            "UPDATE runs SET heartbeat = ? WHERE state = 'queued' AND id IN "
+            "(SELECT run_id FROM sweep_runs WHERE sweep_id = ?)", (time.time(), sweep_id)))
+
+    def points(self, sweep_id: int, full: bool = False) -> list[Point]:
+        """The sweep's runs in the order added; with ``full``, results carry history and weights."""
+        rows = self.store._conn().execute(
+            "SELECT r.id, r.config, r.state, r.step, r.solved_at, r.message, s.final_loss, s.exact_accuracy, "
+            "s.wall_s FROM sweep_runs s JOIN runs r ON r.id = s.run_id WHERE s.sweep_id = ? ORDER BY s.rowid",
+            (sweep_id,)).fetchall()
         out = []
-        for (run_id, config, state, steps, solved, loss, acc, wall, msg, hist, weights, finished) in rows:
+        for run_id, config, state, step, solved, message, loss, acc, wall in rows:
             result = None
-            if finished is not None:
-                result = PointResult(state, steps, solved, loss, acc, wall, msg, json.loads(hist or "{}"),
-                                     weights)
+            if wall is not None:
+                history, weights = {}, None
+                if full:
+                    history = {kind: {k: [None if v != v else float(v) for v in col]
+                                      for k, col in cols.items()}
+                               for kind, cols in self.store.history(run_id).items()}
+                    found = self.store.snapshot_bytes(run_id)
+                    weights = found[1] if found else None
+                result = PointResult(state, step, solved, loss, acc, wall, message, history, weights)
             out.append(Point(run_id, Config.from_json(config), state, result))
         return out
 
@@ -115,18 +134,16 @@ class SweepStore:
 
     def sweeps(self) -> list[dict]:
         """Every sweep with its kind and planned run count, newest first."""
-        with self._tx() as db:
-            rows = db.execute("SELECT id, kind, total, created FROM sweeps ORDER BY id DESC").fetchall()
+        rows = self.store._conn().execute("SELECT id, kind, total, created FROM sweeps ORDER BY id DESC")
         return [{"id": i, "kind": k, "total": t, "created": c} for i, k, t, c in rows]
 
-    def finished_at(self, sweep_id: int) -> dict[int, float]:
+    def finished_at(self, sweep_id: int) -> dict[str, float]:
         """When each trained run of the sweep was stored (run id -> Unix time)."""
-        with self._tx() as db:
-            rows = db.execute("SELECT id, finished FROM runs WHERE sweep_id = ? AND finished IS NOT NULL",
-                              (sweep_id,)).fetchall()
-        return dict(rows)
+        rows = self.store._conn().execute(
+            "SELECT r.id, r.ended FROM sweep_runs s JOIN runs r ON r.id = s.run_id "
+            "WHERE s.sweep_id = ? AND s.wall_s IS NOT NULL", (sweep_id,))
+        return {i: t for i, t in rows}
 
     def integrity(self) -> str:
         """SQLite's own check of the file ("ok" when sound)."""
-        with self._tx() as db:
-            return db.execute("PRAGMA integrity_check").fetchone()[0]
+        return self.store._conn().execute("PRAGMA integrity_check").fetchone()[0]

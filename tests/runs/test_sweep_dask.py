@@ -26,13 +26,13 @@ def cluster():
 @pytest.mark.slow
 def test_a_dask_cluster_runs_a_sweep_into_the_store(cluster, tmp_path, monkeypatch):
     monkeypatch.setenv("RNNLAB_DASK", cluster.scheduler_address)
-    sink = SweepStore(tmp_path / "s.sqlite")
+    sink = SweepStore(tmp_path)
     sweep_id = create_sweep(make_grid(TINY, {"lr": "0.03,0.1", "cell": "rnn,lstm"}, seeds=2), sink)
     with make_executor(workers=1) as ex:  # RNNLAB_DASK wins over a local pool
         assert isinstance(ex, DaskExecutor) and ex.slots == 2
         progress = run_sweep(sweep_id, sink, ex)
     assert (progress.state, progress.ran, progress.failed) == ("finished", 8, 0)
-    for p in sink.points(sweep_id):
+    for p in sink.points(sweep_id, full=True):
         here = train_point(p.config)  # trained in this process: the cluster's results are the same
         assert p.result.summary() | {"wall_s": 0} == here.summary() | {"wall_s": 0}
         assert p.result.history == here.history

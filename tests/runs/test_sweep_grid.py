@@ -6,8 +6,9 @@ import json
 import pytest
 
 from engine.config import Config
-from runs import sweep_cli
+from runs.__main__ import main as runs_main
 from runs.sweep import MAX_RUNS, Grid, SweepError, make_grid, parse_values
+from runs.sweep_store import SweepStore
 
 BASE = Config(steps=50, bits=4)
 
@@ -77,9 +78,9 @@ def test_grid_survives_a_round_trip_through_json():
 def test_cli_says_the_count_without_training(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("RNNLAB_DATA", str(tmp_path))
     argv = ["sweep", "--lr", "0.01,0.1", "--hidden", "8,16,32", "--seeds", "4", "--count"]
-    assert sweep_cli.main(argv) == 0
+    assert runs_main(argv) == 0
     assert capsys.readouterr().out.strip() == "3 hidden x 2 lr x 4 seed(s) = 24 runs"
-    assert not (tmp_path / "sweeps.sqlite").exists() or sweep_cli.open_sink().sweeps() == []
+    assert SweepStore(tmp_path).sweeps() == []
 
 
 @pytest.mark.parametrize("argv, says", [
@@ -94,7 +95,7 @@ def test_cli_says_the_count_without_training(capsys, tmp_path, monkeypatch):
 def test_cli_refuses_bad_sweeps_with_a_message(capsys, tmp_path, monkeypatch, argv, says):
     monkeypatch.setenv("RNNLAB_DATA", str(tmp_path))
     with pytest.raises(SystemExit) as e:
-        sweep_cli.main(["sweep", *argv])
+        runs_main(["sweep", *argv])
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert says in err and "Traceback" not in err

@@ -16,7 +16,7 @@ import pytest
 from runs.sweep_store import SweepStore
 
 ROOT = Path(__file__).resolve().parents[2]
-CLI = [sys.executable, "-m", "runs.sweep_cli", "sweep"]
+CLI = [sys.executable, "-m", "runs", "sweep"]
 GRID = ["--hidden", "6,8", "--lr", "0.03,0.05", "--seeds", "2", "--bits", "6", "--steps", "600",
         "--full-budget", "--workers", "1"]
 
@@ -36,8 +36,7 @@ def test_kill_9_mid_sweep_keeps_finished_runs_and_resume_trains_only_the_rest(tm
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     workers = []
     try:
-        store = poll(lambda: (tmp_path / "sweeps.sqlite").exists() and SweepStore(tmp_path / "sweeps.sqlite"),
-                     60, "the store")
+        store = poll(lambda: (tmp_path / "runs.sqlite").exists() and SweepStore(tmp_path), 60, "the store")
         sweep_id = poll(lambda: [s["id"] for s in store.sweeps()], 60, "the sweep")[0]
         poll(lambda: len(store.finished_at(sweep_id)) >= 2, 300, "two finished runs")
         workers = psutil.Process(proc.pid).children(recursive=True)
@@ -55,7 +54,7 @@ def test_kill_9_mid_sweep_keeps_finished_runs_and_resume_trains_only_the_rest(tm
     assert store.integrity() == "ok"
     kept = store.finished_at(sweep_id)
     assert 2 <= len(kept) < 8, "the sweep was not killed in the middle"
-    points = store.points(sweep_id)
+    points = store.points(sweep_id, full=True)
     assert len(points) == 8
     for p in points:
         if p.run_id in kept:

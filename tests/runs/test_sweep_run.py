@@ -12,10 +12,13 @@ import pytest
 from engine.checkpoint import load
 from engine.config import Config
 from engine.train import Trainer
+from engine.train_state import restore
 from runs.executors import NICE, LocalExecutor, make_executor
+from runs.store import Store
 from runs.sweep import make_grid, missing_points
-from runs.sweep_runner import create_sweep, job, run_sweep, start_sweep
+from runs.sweep_runner import HEARTBEAT_S, create_sweep, job, run_sweep, start_sweep
 from runs.sweep_store import SweepStore
+from runs.view import RunView
 
 TINY = Config(bits=4, hidden=4, steps=80, eval_every=10, batch=16)
 
@@ -29,12 +32,12 @@ def wait_for(condition, seconds=120.0, what="the condition"):
 
 def test_a_sweeps_results_equal_the_configs_trained_one_by_one(tmp_path):
     grid = make_grid(TINY, {"lr": "0.03,0.1", "cell": "rnn,gru"}, seeds=2, stop_when_solved=False)
-    sink = SweepStore(tmp_path / "s.sqlite")
+    sink = SweepStore(tmp_path)
     sweep_id = create_sweep(grid, sink)
     with LocalExecutor(2) as ex:
         progress = run_sweep(sweep_id, sink, ex)
     assert (progress.state, progress.ran, progress.done, progress.failed) == ("finished", 8, 8, 0)
-    points = sink.points(sweep_id)
+    points = sink.points(sweep_id, full=True)
     assert [p.config for p in points] == grid.configs()
     for p in points:
         alone = Trainer(p.config)  # the same config, trained here on its own
@@ -52,7 +55,7 @@ def test_a_sweeps_results_equal_the_configs_trained_one_by_one(tmp_path):
 
 
 def test_a_point_stops_at_the_step_that_solves_it(tmp_path):
-    sink = SweepStore(tmp_path / "s.sqlite")
+    sink = SweepStore(tmp_path)
     sweep_id = create_sweep(make_grid(TINY.replace(hidden=8, lr=0.1, steps=1000), {}, seeds=2), sink)
     with LocalExecutor(1) as ex:
         run_sweep(sweep_id, sink, ex)
@@ -74,7 +77,7 @@ def test_without_rnnlab_dask_the_executor_is_a_local_pool(monkeypatch):
 
 
 def test_a_sweep_runs_in_the_background_of_the_process_that_starts_it(tmp_path):
-    path = tmp_path / "s.sqlite"
+    path = tmp_path
     sweep_id = create_sweep(make_grid(TINY, {"hidden": "3,5"}, seeds=2), SweepStore(path))
     started = start_sweep(sweep_id, lambda: SweepStore(path), lambda: LocalExecutor(2))
     assert start_sweep(sweep_id, lambda: SweepStore(path)) is started  # starting it again joins it
@@ -85,7 +88,7 @@ def test_a_sweep_runs_in_the_background_of_the_process_that_starts_it(tmp_path):
 
 
 def test_a_cancelled_sweep_keeps_its_finished_runs_and_resumes_only_the_rest(tmp_path):
-    path = tmp_path / "s.sqlite"
+    path = tmp_path
     sink = SweepStore(path)
     sweep_id = create_sweep(make_grid(TINY.replace(steps=400), {"hidden": "3,4,5"}, seeds=3,
                                       stop_when_solved=False), sink)
@@ -107,7 +110,7 @@ def test_a_cancelled_sweep_keeps_its_finished_runs_and_resumes_only_the_rest(tmp
 
 
 def test_a_killed_worker_fails_its_point_the_sweep_goes_on_and_resume_retrains_it(tmp_path):
-    sink = SweepStore(tmp_path / "s.sqlite")
+    sink = SweepStore(tmp_path)
     sweep_id = create_sweep(make_grid(TINY.replace(steps=600), {"hidden": "3,4"}, seeds=3,
                                       stop_when_solved=False), sink)
     outcome = {}
@@ -136,3 +139,51 @@ def test_a_closed_executor_takes_no_more_work():
     ex.close()
     with pytest.raises(RuntimeError, match="closed"):
         ex.submit(os.nice, 0)
+
+
+def test_a_sweeps_runs_are_ordinary_runs_a_page_can_open(tmp_path):
+    sink = SweepStore(tmp_path)
+    sweep_id = create_sweep(make_grid(TINY.replace(hidden=8, lr=0.1, steps=400), {"cell": "rnn,gru"}), sink)
+    with LocalExecutor(2) as ex:
+        run_sweep(sweep_id, sink, ex)
+    store = Store(tmp_path)
+    for p in sink.points(sweep_id):
+        run = store.read_run(p.run_id)
+        assert run["origin"] == "sweep" and run["state"] == p.state == "solved"
+        assert run["solved_at"] == run["step"] == p.result.solved_at_step and run["best_exact"] == 1.0
+        view = RunView(store, p.run_id)  # what the Train, Unrolled and Gradients pages read
+        assert view.state == "solved" and view.solved_at_step == p.result.solved_at_step
+        assert view.config == p.config and view.step == p.result.steps
+        assert view.model is not None and view.history.evals.last("exact_acc") == 1.0
+        step, state = store.checkpoint(p.run_id)  # a worker can continue it exactly, as any run
+        assert step == p.result.steps and restore(state).step == step
+
+
+def test_points_the_run_service_marked_interrupted_are_still_trained(tmp_path):
+    sink = SweepStore(tmp_path)
+    sweep_id = create_sweep(make_grid(TINY, {"hidden": "3,4"}), sink)
+    assert sink.store.interrupt_stale(lease=0.0)  # as a server that found no live coordinator does
+    assert {p.state for p in sink.points(sweep_id)} == {"interrupted"}
+    with LocalExecutor(1) as ex:
+        progress = run_sweep(sweep_id, sink, ex)
+    assert progress.ran == 2 and missing_points(sink, sweep_id) == []
+
+
+def test_a_running_sweep_keeps_its_queued_points_alive_for_the_run_service(tmp_path):
+    sink = SweepStore(tmp_path)
+    sweep_id = create_sweep(make_grid(TINY.replace(steps=300), {"hidden": "3,4,5"}, seeds=3,
+                                      stop_when_solved=False), sink)
+    created = time.time()
+
+    def queued_heartbeats():
+        rows = [sink.store.read_run(p.run_id) for p in sink.points(sweep_id)]
+        return [r["heartbeat"] for r in rows if r["state"] == "queued"]
+
+    background = start_sweep(sweep_id, lambda: SweepStore(tmp_path), lambda: LocalExecutor(1))
+    try:  # the heartbeats are renewed while the coordinator lives, so the service's stale check passes them
+        wait_for(lambda: (beats := queued_heartbeats()) and min(beats) > created + HEARTBEAT_S,
+                 what="renewed heartbeats")
+        assert sink.store.interrupt_stale(lease=5 * HEARTBEAT_S) == []
+    finally:
+        background.cancel()
+        background.join(120)

@@ -33,7 +33,7 @@ def drive(plan, sink, n):
 def test_search_proposes_within_its_ranges(tmp_path):
     search = make_search(TINY, {"lr": "0.001:0.3:log", "hidden": "2:6", "cell": "rnn,gru",
                                 "keep_prob": "0.5:1"}, trials=24, sampler_seed=3)
-    sink = SweepStore(tmp_path / "s.sqlite")
+    sink = SweepStore(tmp_path)
     sweep_id = create_sweep(search, sink)
     plan = SearchPlan(search, sweep_id, sink)
     points = drive(plan, sink, 30)
@@ -61,7 +61,7 @@ def test_the_objective_is_steps_to_solve_with_failures_at_the_budget():
 
 def test_a_resumed_search_replays_its_trials_and_asks_only_for_the_rest(tmp_path):
     search = make_search(TINY, {"lr": "0.01:0.3:log", "hidden": "2:5"}, trials=7)
-    sink = SweepStore(tmp_path / "s.sqlite")
+    sink = SweepStore(tmp_path)
     sweep_id = create_sweep(search, sink)
     first = drive(SearchPlan(search, sweep_id, sink), sink, 4)
     sink.add_points(sweep_id, [TINY.replace(lr=0.05, hidden=3)])  # a point added, then the coordinator died
