@@ -53,7 +53,7 @@ def engine_sweep(workers: int) -> tuple[float, int, int]:
     """Wall seconds, model-steps and solved runs of the 16-run grid on ``workers`` processes."""
     grid = make_grid(BASE, {"lr": ",".join(map(str, LRS))}, seeds=SEEDS, stop_when_solved=False)
     with tempfile.TemporaryDirectory() as folder:
-        sink = SweepStore(Path(folder) / "bench.sqlite")
+        sink = SweepStore(folder)
         t0 = time.perf_counter()
         sweep_id = create_sweep(grid, sink)
         with LocalExecutor(workers, nice=0) as ex:  # the JAX peer's priority (the app's pool is niced)

@@ -21,6 +21,7 @@ import concurrent.futures as cf
 import os
 import pickle
 import queue
+import signal
 import struct
 import subprocess
 import sys
@@ -90,6 +91,7 @@ def worker_main() -> None:
             os.nice(nice)
         except OSError:  # not permitted here: run at the same priority rather than not at all
             pass
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is for the coordinator, which stops us
     inbox, outbox = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not break the channel
     while True:
@@ -197,9 +199,14 @@ class LocalExecutor:
             if running is not None and id(running) in wanted and proc is not None:
                 proc.kill()
 
-    def close(self) -> None:
-        """Cancel what has not started, let running tasks finish, end the processes."""
+    def close(self, wait: bool = True) -> None:
+        """Cancel what has not started, let running tasks finish (or, without ``wait``, stop
+        them), end the processes."""
         self._closed = True
+        if not wait:
+            for proc in self._procs:
+                if proc is not None:
+                    proc.kill()
         while True:
             try:
                 task = self._tasks.get_nowait()
@@ -224,7 +231,7 @@ class DaskExecutor:
 
     kind = "dask"
 
-    def __init__(self, address: str, timeout: float = 30.0):
+    def __init__(self, address: str, timeout: float = 10.0):
         try:
             from distributed import Client  # (only when a cluster is configured)
         except ImportError as e:
@@ -257,7 +264,7 @@ class DaskExecutor:
     def cancel(self, futures: list) -> None:
         self._client.cancel(futures)
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
         self._client.close()
 
     def __enter__(self):

@@ -156,7 +156,7 @@ class SearchPlan:
         self.dists = {r.name: r.distribution() for r in search.ranges}
         sampler = optuna.samplers.TPESampler(seed=search.sampler_seed, constant_liar=True)
         self.study = optuna.create_study(direction="minimize", sampler=sampler)
-        self._trials: dict[int, object] = {}  # run id -> the optuna trial asked for it
+        self._trials: dict[str, object] = {}  # run id -> the optuna trial asked for it
         points = sink.points(sweep_id)
         for p in points:
             if p.result is not None and p.state != "failed":

@@ -111,7 +111,11 @@ def cmd_sweep(args, parser) -> int:
     if args.count:
         print(spec.describe())
         return 0
-    executor = executors.make_executor(args.workers)
+    try:
+        executor = executors.make_executor(args.workers)
+    except RuntimeError as e:  # RNNLAB_DASK names a cluster that cannot be used
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     if args.resume is None:
         sweep_id = create_sweep(spec, sink)
     missing = sum(p.result is None or p.state == "failed" for p in sink.points(sweep_id))
@@ -132,12 +136,13 @@ def cmd_sweep(args, parser) -> int:
                 print(_line(progress, by_id[i], axes), flush=True)
 
     try:
-        with executor:
-            progress = run_sweep(sweep_id, sink, executor, show)
+        progress = run_sweep(sweep_id, sink, executor, show)
     except KeyboardInterrupt:
+        executor.close(wait=False)
         print(f"\nstopped; train the missing points with: python -m runs sweep --resume {sweep_id}",
               file=sys.stderr)
         return 130
+    executor.close()
     if progress.state == "error":
         print(f"error: the sweep stopped: {progress.error}; train the missing points with: "
               f"python -m runs sweep --resume {sweep_id}", file=sys.stderr)
@@ -147,7 +152,7 @@ def cmd_sweep(args, parser) -> int:
                           "failed": progress.failed, "state": progress.state, "spec": spec.to_dict(),
                           "runs": [_row(p) for p in points]}))
     else:
-        solved = sum(p.state == "solved" for p in points)
+        solved = sum(p.result is not None and p.result.solved_at_step is not None for p in points)
         print(f"sweep {sweep_id}: {len(points)} runs, {solved} solved, {progress.ran} trained now "
               f"({progress.failed} failed) in {sink.path}")
     return 1 if progress.failed or progress.state == "error" else 0
