@@ -49,8 +49,9 @@ SEEDS = 4
 BASE = Config()  # the default model, 1000 steps, evaluated every 20
 
 
-def engine_sweep(workers: int) -> tuple[float, int, int]:
-    """Wall seconds, model-steps and solved runs of the 16-run grid on ``workers`` processes."""
+def engine_sweep(workers: int) -> tuple[float, int, int, float]:
+    """Wall seconds, model-steps, solved runs and the sum of the points' own times of the 16-run
+    grid on ``workers`` processes (that sum over the wall time: how many points trained at once)."""
     grid = make_grid(BASE, {"lr": ",".join(map(str, LRS))}, seeds=SEEDS, stop_when_solved=False)
     with tempfile.TemporaryDirectory() as folder:
         sink = SweepStore(folder)
@@ -61,7 +62,9 @@ def engine_sweep(workers: int) -> tuple[float, int, int]:
         wall = time.perf_counter() - t0
         assert progress.state == "finished" and progress.failed == 0, progress
         points = sink.points(sweep_id)
-    return wall, sum(p.result.steps for p in points), sum(p.result.solved_at_step is not None for p in points)
+    results = [p.result for p in points]
+    return (wall, sum(r.steps for r in results), sum(r.solved_at_step is not None for r in results),
+            sum(r.wall_s for r in results))
 
 
 def jax_peer():
@@ -138,7 +141,8 @@ def jax_peer():
             carry, exact = many(carry)
             solved = solved | (exact == 1.0)
         solved.block_until_ready()
-        return time.perf_counter() - t0, N * BASE.steps, int(solved.sum())
+        wall = time.perf_counter() - t0
+        return wall, N * BASE.steps, int(solved.sum()), wall
 
     t0 = time.perf_counter()
     run()  # compiles
@@ -172,15 +176,17 @@ def main() -> None:
     best: dict[str, tuple] = {}
     for _ in range(rounds):
         for name, fn in contenders.items():
-            wall, steps, solved = fn()
-            if name not in best or wall < best[name][0]:
-                best[name] = (wall, steps, solved)
+            got = fn()
+            if name not in best or got[0] < best[name][0]:
+                best[name] = got
     print(f"16-run grid: default model, learning rates {list(LRS)} x {SEEDS} seeds, {BASE.steps} steps each, "
           f"evaluated every {BASE.eval_every} steps on all 16384 pairs; {os.cpu_count()} cores; "
           f"best of {rounds} alternating round(s)")
-    print(f"{'':30} {'wall s':>8} {'model-steps/s':>14} {'solved':>7}")
-    for name, (wall, steps, solved) in best.items():
-        print(f"{name:30} {wall:>8.2f} {steps / wall:>14,.0f} {solved:>5}/16")
+    print(f"{'':30} {'wall s':>8} {'model-steps/s':>14} {'solved':>7} {'in parallel':>12}")
+    for name, (wall, steps, solved, busy) in best.items():
+        print(f"{name:30} {wall:>8.2f} {steps / wall:>14,.0f} {solved:>5}/16 {busy / wall:>12.2f}")
+    print("(in parallel: the points' own training times over the wall time, i.e. how many trained at once; "
+          "a second worker that only halves each point's share of the CPU doubles it without speeding up)")
     one, two = best["engine sweep, 1 worker"], best["engine sweep, 2 workers"]
     print(f"2 workers / 1 worker: {one[0] / two[0]:.2f}x faster (target >= 1.6x)")
     if compile_s is not None:
