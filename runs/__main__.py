@@ -4,6 +4,7 @@
     python -m runs show ID [--json]
     python -m runs export ID --npz PATH | --csv PATH
     python -m runs resume ID
+    python -m runs sweep --lr 0.01,0.1 --hidden 8,16 --seeds 3 [--json] [--workers N] [--resume ID]
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import sys
 import time
 
+from runs import sweep_cli
 from runs.export import history_csv
 from runs.store import Store, StoreError
 
@@ -111,8 +113,11 @@ def main(argv=None) -> int:
     what.add_argument("--csv", metavar="PATH")
     p = sub.add_parser("resume", help="continue a run here, in the foreground, until it ends")
     p.add_argument("id")
+    sweep_cli.add_parser(sub)
     args = parser.parse_args(argv)
     try:
+        if args.command == "sweep":
+            return sweep_cli.cmd_sweep(args, args.parser)
         store = Store(args.data)
         commands = {"list": cmd_list, "show": cmd_show, "export": cmd_export, "resume": cmd_resume}
         commands[args.command](store, args)

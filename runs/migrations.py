@@ -38,6 +38,15 @@ MIGRATIONS = [
     CREATE INDEX commands_run ON commands(run_id, id);
     ALTER TABLE runs ADD COLUMN pause_when_solved INTEGER NOT NULL DEFAULT 0;
     """,
+    # 3: sweeps (a grid or a search, its spec as JSON) and the runs each is made of, in order, with
+    # the figures a sweep's table shows.
+    """
+    CREATE TABLE sweeps (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, spec TEXT NOT NULL,
+                         total INTEGER NOT NULL, created REAL NOT NULL);
+    CREATE TABLE sweep_runs (run_id TEXT PRIMARY KEY, sweep_id INTEGER NOT NULL, final_loss REAL,
+                             exact_accuracy REAL, wall_s REAL);
+    CREATE INDEX sweep_runs_sweep ON sweep_runs(sweep_id);
+    """,
 ]
 VERSION = len(MIGRATIONS)
 
