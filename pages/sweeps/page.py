@@ -83,12 +83,15 @@ def result_views(sweep_id: int) -> None:
     rows = results.result_rows(points, axes)
     states = st.multiselect("Show runs that are", sorted({r["state"] for r in rows}), key=P + "states",
                             placeholder="in any state")
-    table = pd.DataFrame([r for r in rows if not states or r["state"] in states])
+    table = pd.DataFrame([r for r in rows if not states or r["state"] in states], columns=list(rows[0]))
+    table = table.astype({"steps_to_solve": "Int64", "solved_at_step": "Int64", "steps": "Int64"})
     st.dataframe(table.drop(columns=["solved"], errors="ignore"), hide_index=True, key=P + "table",
                  column_config={
                      **{n: st.column_config.Column(label[n]) for n in axes},
                      "steps_to_solve": st.column_config.NumberColumn(
                          "steps to solve", format="localized", help="Unsolved runs count as the budget."),
+                     "solved_at_step": st.column_config.NumberColumn("solved at step", format="localized"),
+                     "steps": st.column_config.NumberColumn("steps trained", format="localized"),
                      "final_loss": st.column_config.NumberColumn("final loss", format="%.4g"),
                      "exact_accuracy": st.column_config.NumberColumn("exact accuracy", format="percent"),
                      "wall_s": st.column_config.NumberColumn("wall time (s)", format="%.1f")})
