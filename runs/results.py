@@ -13,8 +13,12 @@ from collections import defaultdict
 
 import numpy as np
 
-RESULT_COLUMNS = ("run", "state", "steps_to_solve", "solved_at_step", "steps", "final_loss", "exact_accuracy",
-                  "wall_s")
+FIGURES = ("steps_to_solve", "solved_at_step", "steps", "final_loss", "exact_accuracy", "wall_s", "solved")
+
+
+def columns(settings) -> tuple[str, ...]:
+    """The keys of :func:`result_rows`' rows, in order."""
+    return ("run", *settings, "state", *FIGURES)
 
 
 def steps_to_solve(result, budget: int) -> int:
@@ -36,8 +40,7 @@ def result_rows(points, settings: tuple[str, ...] | list[str]) -> list[dict]:
         row = {"run": p.run_id, **{name: getattr(p.config, name) for name in settings},
                "state": p.state if r is None else r.state}
         if r is None:
-            row.update(steps_to_solve=None, solved_at_step=None, steps=None, final_loss=None,
-                       exact_accuracy=None, wall_s=None, solved=None)
+            row.update(dict.fromkeys(FIGURES))
         else:
             row.update(steps_to_solve=steps_to_solve(r, p.config.steps), solved_at_step=r.solved_at_step,
                        steps=r.steps, final_loss=r.final_loss, exact_accuracy=r.exact_accuracy,

@@ -83,7 +83,8 @@ def result_views(sweep_id: int) -> None:
     rows = results.result_rows(points, axes)
     states = st.multiselect("Show runs that are", sorted({r["state"] for r in rows}), key=P + "states",
                             placeholder="in any state")
-    table = pd.DataFrame([r for r in rows if not states or r["state"] in states], columns=list(rows[0]))
+    table = pd.DataFrame([r for r in rows if not states or r["state"] in states],
+                         columns=results.columns(axes))
     table = table.astype({"steps_to_solve": "Int64", "solved_at_step": "Int64", "steps": "Int64"})
     st.dataframe(table.drop(columns=["solved"], errors="ignore"), hide_index=True, key=P + "table",
                  column_config={
@@ -112,6 +113,9 @@ def result_views(sweep_id: int) -> None:
     h2.plotly_chart(F.heatmap_figure(summary["x"], summary["y"], summary["success"], summary["count"],
                                      "Success rate (runs solved)", label[x], label.get(y), ".0%", "Greens",
                                      zrange=(0, 1)), key=P + "heat_success")
+    if hasattr(spec, "ranges"):
+        st.caption("A search tries values anywhere in its ranges, so most cells above hold one run or none; "
+                   "the contour plot below smooths over them.")
     by = st.selectbox("Colour the curves by", axes, key=W.bind(f"by.{sweep_id}", axes[0]),
                       format_func=label.get, on_change=W.keep, args=(f"by.{sweep_id}",))
     st.plotly_chart(F.curves_figure(results.curves(points, by, S.history), label[by]), key=P + "curves")

@@ -125,3 +125,21 @@ def test_cancel_keeps_finished_runs_and_resume_trains_the_rest(data, page):
     after = {p.run_id: (p.state, p.result) for p in SweepStore(data).points(sweep_id)}
     assert set(after) == set(before), "resume trains the same runs, adding none"
     assert all(after[i] == before[i] for i, (_, r) in before.items() if r is not None), "finished runs kept"
+
+
+def test_a_tiny_search_proposes_within_its_ranges_and_draws_optunas_figures(data, page):
+    page.radio(key="sweeps.kind.w").set_value("search").run()
+    for name, text in {"cell": "rnn", "hidden": "4:8", "lr": "0.01:0.3:log", "steps": "40"}.items():
+        page.text_input(key=f"sweeps.search.{name}.w").set_value(text)
+    page.number_input(key="sweeps.trials.w").set_value(3)
+    page.number_input(key="sweeps.workers.w").set_value(1)
+    page.run()
+    assert "3 trials over hidden, lr = 3 runs" in page.info[0].value
+    started(page)
+    table = page.dataframe[0].value
+    assert len(table) == 3
+    assert table["hidden"].between(4, 8).all() and table["lr"].between(0.01, 0.3).all()
+    keys = {c.key for c in page.get("plotly_chart")}
+    assert {"sweeps.parallel", "sweeps.contour"} <= keys
+    contour = chart(page, "sweeps.contour")
+    assert any(t["type"] == "contour" for t in contour["data"])
