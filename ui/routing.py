@@ -37,6 +37,7 @@ PAGES = [
     ("unrolled", "Unrolled", ":material/view_week:"),  # step through one sum
     ("gradients", "Gradients", ":material/trending_down:"),  # BPTT, gradient check
     ("xor", "XOR", ":material/grid_on:"),  # the XOR playground
+    ("sweeps", "Sweeps", ":material/grid_view:"),  # grids and searches of settings
     ("runs", "Runs", ":material/table_rows:"),  # every stored run: compare, open, download, delete
 ]
 
