@@ -244,10 +244,11 @@ class RunService:
                "--parent", str(os.getpid()), "--idle-exit", repr(self.idle_exit),
                "--checkpoint-every", repr(self.checkpoint_every)]
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])))
-        # A session of its own: a Ctrl-C in the server's terminal reaches the server only; the
-        # worker notices its parent is gone, checkpoints and exits.
+        # A process group of its own: a Ctrl-C in the server's terminal reaches the server only (the
+        # worker notices its parent is gone, checkpoints and exits). Not a session of its own: Linux
+        # shares the CPU between sessions (autogroup), which would undo the worker's lower priority.
         self._workers[run_id] = subprocess.Popen(cmd + (["--paused"] if paused else []), env=env, cwd=ROOT,
-                                                 stdin=subprocess.DEVNULL, start_new_session=True)
+                                                 stdin=subprocess.DEVNULL, process_group=0)
 
     def _schedule(self) -> None:
         """Reap dead workers and start queued runs while the limits allow."""

@@ -154,7 +154,7 @@ class Store:
     def delete_run(self, run_id: str) -> None:
         def delete(c):
             for table, col in (("history", "run_id"), ("snapshots", "run_id"), ("checkpoints", "run_id"),
-                               ("commands", "run_id"), ("runs", "id")):
+                               ("commands", "run_id"), ("sweep_runs", "run_id"), ("runs", "id")):
                 c.execute(f"DELETE FROM {table} WHERE {col} = ?", (run_id,))
         self._write(delete)
 

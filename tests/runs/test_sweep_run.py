@@ -188,3 +188,11 @@ def test_a_running_sweep_keeps_its_queued_points_alive_for_the_run_service(tmp_p
     finally:
         background.cancel()
         background.join(120)
+
+
+def test_deleting_a_sweeps_run_removes_it_from_the_sweep(tmp_path):
+    sink = SweepStore(tmp_path)
+    sweep_id = create_sweep(make_grid(TINY, {"lr": "0.03,0.1"}, seeds=1), sink)
+    first, second = (p.run_id for p in sink.points(sweep_id))
+    sink.store.delete_run(first)
+    assert [p.run_id for p in sink.points(sweep_id)] == [second]
