@@ -1,6 +1,6 @@
 """The Unrolled page's link: which model, the sum, its width, the step, the unit order and the bit order.
 
-``?model=example&a=127&b=1&bits=8&step=5`` opens the solved example on 127 + 1 at step 5.
+``?model=example&a=127&b=1&width=8&step=5`` opens the solved example on 127 + 1 at step 5.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ PAGE = "unrolled"
 FIELDS = [
     Field("model", "Model", choices=(U.TRAINED, U.EXAMPLE)),
     Field("a", "a"), Field("b", "b"),
-    Field("bits", "Width (bits)", int, 2, 64),
+    Field("width", "Width (bits)", int, 2, 64),
     Field("step", "Step", int, 0, 63),
     Field("sort", "Sort units by carry correlation", bool),
     Field("msb", "Most significant bit on the left", bool),
@@ -38,10 +38,10 @@ def apply_sum(values: dict, train_bits: int) -> None:
     if not values:
         return
     warnings = ss().setdefault(PAGE + ".link_warnings", [])
-    bits = values.get("bits", U.width())
+    bits = values.get("width", U.width())
     options = U.width_options(train_bits)
     if bits not in options:
-        warnings.append(f"Width (bits): {bits} is not offered for this model; it takes one of "
+        warnings.append(f"Width (bits) (width): {bits} is not offered for this model; it takes one of "
                         f"{', '.join(map(str, options))}; kept {U.width()}.")
         bits = U.width()
     if "a" in values or "b" in values:
@@ -67,6 +67,6 @@ def write() -> dict[str, str]:
     """The page's state as its link."""
     s = ss()
     values = {"model": U.source() if U.source() != U.LOADED else None, "a": s.get(U.P + "a"),
-              "b": s.get(U.P + "b"), "bits": U.width(), "step": int(s.get(U.P + "t", 0)),
+              "b": s.get(U.P + "b"), "width": U.width(), "step": int(s.get(U.P + "t", 0)),
               "sort": bool(s.get(U.P + "sort", True)), "msb": bool(s.get(U.P + "msb", False))}
     return page_link.write(PAGE, FIELDS, {k: v for k, v in values.items() if v is not None})
