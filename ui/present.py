@@ -8,7 +8,8 @@ long captions and dense numeric tables are folded away (:func:`caption`,
 :func:`fold`): the pictures carry the message.
 
 The router calls :func:`start` before the page (link -> session, theme, style,
-header) and :func:`finish` after it (session -> link, the Copy-link box).
+the toggle at the top of the sidebar, the header) and :func:`finish` after it
+(session -> link, the Copy-link box).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ STYLE = """<style>
 .stApp [data-testid="stMetricLabel"] p {font-size: 1.1rem;}
 .stApp [data-testid="stTable"] table, .stApp table.sums {font-size: 1.3rem;}
 .stApp table.sums .bin {font-size: 1.4rem;} .stApp table.sums .dec {font-size: 1.1rem;}
+.stApp table.sums caption {font-size: 1.1rem;}
 .stApp .task-picture {font-size: 1.35rem;}
 .stApp [data-testid="stWidgetLabel"] p {font-size: 1.1rem;}
 </style>"""
@@ -85,13 +87,15 @@ def start(title: str):
     apply_theme()
     if on():
         st.html(STYLE)
-    head, copy, toggle = st.columns([6, 1.2, 1.6], vertical_alignment="center")
-    head.markdown(f"#### RNN Addition Lab · {title}")
-    box = copy.popover("Copy link", icon=":material/link:", width="stretch",
-                       help="A link to this page as you see it: settings, sum, step and presentation mode.")
-    toggle.toggle("Presentation mode", key=W.bind("present", False), on_change=W.keep, args=("present",),
-                  help="Large chart text and tables for a projector; long notes and dense tables fold away. "
-                       f"Links carry it as ?{PARAM}=1.")
+    # The toggle heads the sidebar of every page, so every page has one and the content column keeps
+    # its place from page to page.
+    st.sidebar.toggle("Presentation mode", key=W.bind("present", False), on_change=W.keep, args=("present",),
+                      help="Large chart text and tables for a projector; long notes and dense tables fold "
+                           f"away. Links carry it as ?{PARAM}=1.")
+    with st.container(horizontal=True, vertical_alignment="center", key="page_header"):
+        st.markdown(f"#### RNN Addition Lab · {title}", width="stretch")
+        box = st.popover("Copy link", icon=":material/link:", width="content",
+                         help="A link to this page as you see it: settings, sum, step and presentation mode.")
     return box
 
 

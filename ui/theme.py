@@ -81,13 +81,44 @@ def _present(obj):
     return obj
 
 
+def _present_axes(out: dict) -> None:
+    """Give every axis, the legend and the notes of a presentation layout explicit text sizes.
+
+    (Streamlit's chart theme sets its own small tick and legend fonts where a figure
+    leaves them to ``layout.font``, so inheriting the larger size is not enough.)
+    """
+    size, big = PRESENT_FONT, present_size(FONT)
+    axes = [k for k in out if k.startswith(("xaxis", "yaxis"))] or []
+    for k in {"xaxis", "yaxis", *axes}:
+        axis = dict(out.get(k) or {})
+        ticks = axis.get("tickfont", {})
+        axis["tickfont"] = {**ticks, "size": max(ticks.get("size", 0), size)}
+        if axis.get("type") == "log" and "dtick" not in axis:
+            axis["dtick"] = 1  # powers of ten only: plotly draws its 2s and 5s at 3/4 of the size
+        title = axis.get("title")
+        title = dict(title) if isinstance(title, dict) else ({"text": title} if title else {})
+        title["font"] = {**title.get("font", {}), "size": max(title.get("font", {}).get("size", 0), big)}
+        axis["title"] = title
+        out[k] = axis
+    legend = dict(out.get("legend") or {})
+    legend["font"] = {**legend.get("font", {}), "size": max(legend.get("font", {}).get("size", 0), size)}
+    out["legend"] = legend
+    out["annotations"] = [{**a, "font": {**a.get("font", {}), "size": max(a.get("font", {}).get("size", 0),
+                                                                        size)}}
+                          for a in out.get("annotations", [])]
+
+
 def _present_traces(data) -> None:
     """Set the trace-level text sizes of ``data`` (plotly trace objects) for presentation mode."""
     for trace in data if isinstance(data, (list, tuple)) else [data]:
+        props = getattr(trace, "_valid_props", ())
         for k in ("textfont", "insidetextfont", "outsidetextfont"):
-            font = getattr(trace, k, None) if k in getattr(trace, "_valid_props", ()) else None
-            if font is not None and font.size is not None:
-                font.size = present_size(font.size)
+            font = getattr(trace, k, None) if k in props else None
+            if font is not None and (font.size is not None or k == "textfont"):
+                font.size = present_size(font.size or FONT)
+        if "colorbar" in props and getattr(trace, "showscale", None) is not False:
+            trace.colorbar.tickfont.size = PRESENT_FONT
+            trace.colorbar.title.font.size = PRESENT_FONT
 
 
 def layout(title: str, revision, height: int = HEIGHT, **extra) -> dict:
@@ -101,6 +132,7 @@ def layout(title: str, revision, height: int = HEIGHT, **extra) -> dict:
     out = {**base, **extra}
     if presenting():
         out = _present(out)
+        _present_axes(out)
         out["height"] = round(out["height"] * PRESENT_HEIGHT)
         margin = out.get("margin") or MARGIN
         out["margin"] = {**margin, "t": round(margin.get("t", 40) * PRESENT_HEIGHT)}

@@ -95,9 +95,15 @@ def unrolled_figure(a_bits, b_bits, carry_in, hidden: np.ndarray, prob, pred, su
     order = np.arange(H) if unit_order is None else np.asarray(unit_order, dtype=int)
     extras = dict(extras or {})
     steps = np.arange(T)
+    big = theme.presenting()
     unit_px = 18 if H <= 32 else max(4, 576 // H)
     ylabels = [unit_label(u, marked, r) for u in order]
     show_units = H <= 40
+    units_axis = {"autorange": "reversed", "showticklabels": show_units, "units_axis": True}
+    if big:  # thin rows, only the starred ones named: the carry out row stays on a 1080 px screen
+        unit_px = max(4, min(unit_px, 11))
+        units_axis.update(tickmode="array", tickvals=[y for y in ylabels if y.startswith("★")],
+                          showticklabels=True)
     traces, panels = [], []  # panels: (title, height px, y-axis settings)
 
     traces.append(_bit_grid(steps, ["a", "b"], [a_bits, b_bits]))
@@ -110,8 +116,7 @@ def unrolled_figure(a_bits, b_bits, carry_in, hidden: np.ndarray, prob, pred, su
         xgap=1, ygap=1, colorbar={"title": {"text": "h"}, "thickness": 12, "len": 0.3, "y": 1.0,
                                   "yanchor": "top"},
         hovertemplate="%{y}, step %{x}<br>h = %{z:.3f}<extra></extra>"))
-    panels.append(("hidden state h after step t (units × steps)", H * unit_px,
-                   {"autorange": "reversed", "showticklabels": show_units}))
+    panels.append(("hidden state h after step t (units × steps)", H * unit_px, dict(units_axis)))
     traces.append(_bit_grid(steps, ["carry out"], [carry_out]))
     panels.append(("carry out: to the next column (step t + 1); the ★ units follow this row", ROW_PX, {}))
     for label, values in extras.items():
@@ -125,7 +130,7 @@ def unrolled_figure(a_bits, b_bits, carry_in, hidden: np.ndarray, prob, pred, su
             z=values[order], x=steps, y=ylabels, colorscale="Viridis", zmin=lo, zmax=hi,
             showscale=False, xgap=1, ygap=1,
             hovertemplate=f"%{{y}}, step %{{x}}<br>{label} = %{{z:.3f}}<extra></extra>"))
-        panels.append((label, H * unit_px, {"autorange": "reversed", "showticklabels": show_units}))
+        panels.append((label, H * unit_px, dict(units_axis)))
     prob = np.nan_to_num(np.asarray(prob, dtype=float))
     traces.append(go.Bar(
         x=steps, y=prob, marker={"color": [BIT_ON if p >= 0.5 else PALE for p in prob]},
@@ -136,9 +141,10 @@ def unrolled_figure(a_bits, b_bits, carry_in, hidden: np.ndarray, prob, pred, su
     traces.append(_bit_grid(steps, ["predicted", "true sum"], [pred, sum_bits], wrong_row=wrong))
     panels.append(("outputs", 2 * ROW_PX, {"autorange": "reversed"}))
 
-    big = theme.presenting()
     grow = theme.PRESENT_HEIGHT if big else 1.0  # taller rows for the larger text of presentation mode
-    panels = [(title, round(h * grow), axis) for title, h, axis in panels]
+    # rows of bits grow with the text; rows of units are already sized for it
+    panels = [(title, h if axis.get("autorange") == "reversed" and "units_axis" in axis else round(h * grow),
+               {k: v for k, v in axis.items() if k != "units_axis"}) for title, h, axis in panels]
     gap, top, bottom = round(34 * grow), 30, round(60 * grow)  # pixels between panels, above and below
     plot_h = sum(h for _, h, _ in panels) + gap * (len(panels) - 1)
     look = {"hovermode": "closest", "bargap": 0.15, "margin": {**MARGIN, "t": top, "b": bottom}}

@@ -118,7 +118,9 @@ def unrolled_view():
     u = unroll_sum(model, pair[0], pair[1], bits)
     order, marked, r, _ = unit_view(model, layer)
     rows = predictions.predict(model, [pair], bits)
-    st.html(predictions.table_html(rows, msb_first=msb_left()))
+    table = predictions.table_html(rows, msb_first=msb_left())
+    if not present.on():  # presenting, the picture comes first and the numbers under it
+        st.html(table)
     st.caption(f"Model {about}. Step **{t}** of {T - 1}: bit {t} (worth 2^{t}); "
                "the red outline follows the step in every view.")
     L, cfg = u.layers[layer], model.config
@@ -128,6 +130,8 @@ def unrolled_view():
                             zrange=state_range(cfg.activation, cfg.cell), extras=extras, r=r,
                             msb_left=msb_left(), revision=f"unrolled-{bits}")
     st.plotly_chart(fig, key=K + "unrolled_chart")
+    if present.on():
+        st.html(table)
 
     e = explain_step(model, u.batch, t, 0, trace=u.trace)
     st.markdown(f"#### The arithmetic of step {t}")
