@@ -16,9 +16,9 @@ copy_box = present.start(page.title)
 status = st.container()  # filled after the page, so it knows whether the page has live views
 with live.page_run():
     page.run()
-    with status:
-        if routing.shows_run(page):
+    if routing.shows_run(page):
+        with status:
             live.status_bar()
-        else:
-            live.background()
+    else:
+        live.background()  # the addition run trains on, without a place on this page
 present.finish(copy_box)

@@ -38,7 +38,7 @@ STYLE = """<style>
 .stApp [data-testid="stTable"] table, .stApp table.sums {font-size: 1.3rem;}
 .stApp table.sums .bin {font-size: 1.4rem;} .stApp table.sums .dec {font-size: 1.1rem;}
 .stApp table.sums caption {font-size: 1.1rem;}
-.stApp .task-picture {font-size: 1.35rem;}
+.stApp .task-picture {font-size: 1.35rem;} .stApp .task-caption {font-size: 1.05rem;}
 .stApp [data-testid="stWidgetLabel"] p {font-size: 1.1rem;}
 </style>"""
 

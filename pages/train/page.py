@@ -47,8 +47,12 @@ with st.container():  # notices, in one slot (see above)
 def loss_view():
     tr = state.session().trainer
     train, evals = tr.history.train, tr.history.evals
+    classic = tr.config.algorithm == "classic"  # its training loss is another kind: an axis each
     live_chart(figures.loss_figure(train["step"], train["loss"], evals["step"], evals["eval_loss"],
-                                   revision=id(tr)), key="train.loss_chart")
+                                   revision=id(tr),
+                                   train_label="one sum's summed |error|" if classic else None,
+                                   eval_label="evaluation cross-entropy" if classic else None),
+               key="train.loss_chart")
 
 
 @live.view(every=4, drive=False)

@@ -100,9 +100,11 @@ def unrolled_figure(a_bits, b_bits, carry_in, hidden: np.ndarray, prob, pred, su
     ylabels = [unit_label(u, marked, r) for u in order]
     show_units = H <= 40
     units_axis = {"autorange": "reversed", "showticklabels": show_units, "units_axis": True}
-    if big:  # thin rows, only the starred ones named: the carry out row stays on a 1080 px screen
+    if big:  # thin rows and only the best starred unit named: the carry out row stays on a 1080 px screen
         unit_px = max(4, min(unit_px, 11))
-        units_axis.update(tickmode="array", tickvals=[y for y in ylabels if y.startswith("★")],
+        best = [y for u, y in zip(order, ylabels, strict=True) if r is None or not len(marked)
+                or abs(np.asarray(r)[u]) == max(abs(np.asarray(r)[int(m)]) for m in marked)]
+        units_axis.update(tickmode="array", tickvals=[y for y in best if y.startswith("★")][:1],
                           showticklabels=True)
     traces, panels = [], []  # panels: (title, height px, y-axis settings)
 

@@ -55,7 +55,7 @@ def model_panel():
 # --- the sum and the stepper ----------------------------------------------------------------------
 
 def sum_controls(train_bits: int):
-    c_a, c_b, c_w, c_r, c_h = st.columns([2, 2, 1.2, 1.3, 3], vertical_alignment="bottom")
+    c_a, c_b, c_w, c_r, c_h = st.columns([1.6, 1.6, 1.2, 1.6, 3], vertical_alignment="bottom")
     c_a.text_input("a", key=U.bind("a", "0"), on_change=U.keep, args=("a",),
                    help="A whole number, or binary starting with 0b (e.g. 0b0111_1111).")
     c_b.text_input("b", key=U.bind("b", "0"), on_change=U.keep, args=("b",))

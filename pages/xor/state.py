@@ -31,18 +31,18 @@ PRESETS: dict[str, XorConfig] = {
     "reference 2-64-64-1": XorConfig(hidden=(64, 64), lr=0.1, steps=5000, optimizer="sgd", loss="sse"),
 }
 PRESET_LABELS = {
-    "default": "2-64-1, cross-entropy (the default)",
-    "reference 2-64-1": "reference 2-64-1: squared error, as the tutorial",
-    "reference 2-64-64-1": "reference 2-64-64-1: squared error, as the tutorial",
+    "default": "2-64-1, cross-entropy",
+    "reference 2-64-1": "tutorial's 2-64-1",
+    "reference 2-64-64-1": "tutorial's 2-64-64-1",
     CUSTOM: "custom settings",
 }
 LOSS_LABELS = {
-    "ce": "cross-entropy, summed (default)",
-    "sse": "½ squared error, summed (the reference's)",
+    "ce": "cross-entropy, summed",
+    "sse": "½ squared error (tutorial)",
     "mse": "squared error, mean",
     "bce": "cross-entropy, mean",
 }
-OPTIMIZER_LABELS = {"sgd": "gradient descent (the reference's)", "momentum": "momentum", "adam": "Adam"}
+OPTIMIZER_LABELS = {"sgd": "gradient descent", "momentum": "momentum", "adam": "Adam"}
 REFERENCE_PRINT = (0.03724313, 0.95885516, 0.9641076, 0.03937037)  # what the tutorial's 2-64-1 printed
 
 

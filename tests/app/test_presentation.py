@@ -130,3 +130,23 @@ def test_grids_say_their_bit_order_and_the_toggle_draws_it_as_written():
     assert spec["layout"]["xaxis"]["title"]["text"].startswith("← time: most significant bit on the left")
     table = at.get("html")[0].proto.body
     assert "most significant on the left" in table and "00000110" in table  # 6 as written
+
+
+def test_the_classic_loops_two_losses_get_an_axis_each_titled():
+    from pages.train.figures import loss_figure
+    fig = loss_figure(np.arange(1, 50), np.linspace(3, 0.1, 49), np.arange(10, 50, 10),
+                      np.linspace(0.7, 0.05, 4), train_label="one sum's summed |error|",
+                      eval_label="evaluation cross-entropy")
+    assert fig.data[0].yaxis in (None, "y") and fig.data[1].yaxis == "y2"
+    assert fig.layout.yaxis.title.text == "one sum's summed |error|"
+    assert fig.layout.yaxis2.title.text == "evaluation cross-entropy" and fig.layout.yaxis2.side == "right"
+    one = loss_figure(np.arange(1, 50), np.linspace(3, 0.1, 49), np.arange(10, 50, 10),
+                      np.linspace(0.7, 0.05, 4))
+    assert "yaxis2" not in one.to_plotly_json()["layout"] and all(d.yaxis in (None, "y") for d in one.data)
+
+
+def test_legends_sit_in_a_row_above_the_plot_clear_of_the_curves():
+    from pages.train.figures import accuracy_figure
+    fig = accuracy_figure(np.arange(5), np.linspace(0, 1, 5), np.linspace(0.5, 1, 5))
+    assert fig.layout.legend.orientation == "h" and fig.layout.legend.y >= 1.0
+    assert fig.layout.legend.yanchor == "bottom"

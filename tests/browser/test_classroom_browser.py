@@ -43,7 +43,7 @@ def cut_off(page) -> list[str]:
             while (box && box !== document.body && getComputedStyle(box).textOverflow !== 'ellipsis')
                 box = box.parentElement;
             const cut = box && box !== document.body ? box : el;
-            if (cut.scrollWidth > cut.clientWidth + 1 && getComputedStyle(cut).overflowX !== 'auto'
+            if (cut.scrollWidth > cut.clientWidth && getComputedStyle(cut).overflowX !== 'auto'
                 && getComputedStyle(cut).overflowX !== 'scroll') out.push(el.textContent.slice(0, 40)); }
         return out; }""")
 
