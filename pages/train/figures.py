@@ -46,16 +46,16 @@ def loss_figure(step: np.ndarray, loss: np.ndarray, eval_step: np.ndarray | None
             data[-1].update(yaxis="y2")
     empty = _empty_note(data[:1], "No training yet")
     if not two:
-        return _figure(data, "Loss (log scale)", revision, xaxis=_step_axis(),
-                       **{"yaxis": _log_axis(y, ey), **empty})
+        return _figure(data, "Loss (log scale)", revision,
+                       **{"xaxis": _step_axis(), "yaxis": _log_axis(y, ey), **empty})
     left = {**_log_axis(y), "title": {"text": train_label, "font": {"color": COLORS["loss"]}}}
     right = {**_log_axis(ey), "title": {"text": eval_label, "font": {"color": COLORS["eval"]}},
              "overlaying": "y", "side": "right", "showgrid": False}
     if empty:  # nothing drawn yet: the note, and the axes keep their titles
         left["showticklabels"] = right["showticklabels"] = False
-        empty = {k: v for k, v in empty.items() if k == "annotations"}
-    return _figure(data, "Losses (log scales)", revision, xaxis=_step_axis(), yaxis=left, yaxis2=right,
-                   **empty)
+        empty = {k: v for k, v in empty.items() if k != "yaxis"}
+    axes = {"xaxis": _step_axis(), "yaxis": left, "yaxis2": right}
+    return _figure(data, "Losses (log scales)", revision, **{**axes, **empty})
 
 
 def accuracy_figure(eval_step: np.ndarray, exact: np.ndarray, bit: np.ndarray,

@@ -100,9 +100,9 @@ def test_a_gradients_link_opens_its_sum_and_settings():
 
 
 def test_a_bad_gradients_link_says_what_is_allowed():
-    at = open_at(GRADIENTS, {"check.hidden": "64", "ref.eps": "0.5"})
+    at = open_at(GRADIENTS, {"check.hidden": "1000", "ref.eps": "0.5"})
     text = warnings(at)
-    assert "Hidden units (check.hidden): '64' is not allowed; it takes a whole number from 1 to 8" in text
+    assert "Hidden units (check.hidden): '1000' is not allowed; it takes a whole number from 1 to 512" in text
     assert "Nudge ε (ref.eps): '0.5' is not allowed; it takes one of 0.001, 0.00001, 0.0000001" in text
 
 
