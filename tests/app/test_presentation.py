@@ -15,7 +15,11 @@ PAGES = ["pages/train/page.py", UNROLLED, "pages/gradients/page.py", XOR]
 
 
 def specs(at) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    """Every chart's figure: static ones (st.plotly_chart) and live ones (the live chart component)."""
+    static = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    live = [json.loads(json.loads(c.proto.json)["figure"]) for c in at.get("bidi_component")
+            if c.proto.component_name == "rnn_lab_live_chart"]
+    return static + live
 
 
 def font_sizes(obj, inside_font=False):
