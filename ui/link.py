@@ -24,6 +24,7 @@ from engine.cost import live_problem
 DEFAULT = Config()
 FIELDS = schema.FIELDS
 
+SHELL_PARAMS = ("present",)  # link parameters of the shared shell (ui.present), kept and not warned about
 
 def _format(value) -> str:
     if isinstance(value, bool):
@@ -55,7 +56,7 @@ def from_params(params: Mapping[str, str | list[str]]) -> tuple[Config, list[str
     if not set(params) & set(FIELDS):
         return DEFAULT, []
     warnings: list[str] = []
-    unknown = sorted(set(params) - set(FIELDS))
+    unknown = sorted(set(params) - set(FIELDS) - set(SHELL_PARAMS))
     if unknown:
         names = ", ".join(schema.cut(name) for name in unknown[:5]) + (", …" if len(unknown) > 5 else "")
         warnings.append(f"Ignored unknown link parameter(s): {names}.")
@@ -104,5 +105,6 @@ def read() -> tuple[Config, list[str]]:
 def write(config: Config) -> None:
     """Put ``config`` into the query string (only when it changed, to keep the history clean)."""
     params = to_params(config)
+    params.update({k: st.query_params[k] for k in SHELL_PARAMS if k in st.query_params})
     if {k: st.query_params.get(k) for k in st.query_params} != params:
         st.query_params.from_dict(params)

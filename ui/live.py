@@ -16,7 +16,8 @@ Pages use:
 - ``@view()`` / ``@view(every=3, drive=False)`` / ``view(func, idle_every=0.8)()`` -- make a live view
 - ``play()``, ``pause()``, ``step()`` -- the controls
 
-The router uses ``with page_run(): ...`` around the page and ``status_bar()``.
+The router uses ``with page_run(): ...`` around the page and ``status_bar()`` (or ``background()`` on a
+page with a run of its own).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import time
 
 import streamlit as st
 
+from ui import present
 from ui.session import session, state_label, track_probe
 
 TICK_SECONDS = 0.1  # training time per tick at speed 1
@@ -140,6 +142,7 @@ def view(func=None, *, every: float = 1.0, drive: bool = True, draw_first: bool 
 
     @functools.wraps(func)
     def body(*args, **kwargs):
+        present.apply_theme()  # a view rerun on its own timer is a run of its own
         if drive and not draw_first:
             advance()
         result = func(*args, **kwargs)
@@ -215,3 +218,12 @@ def status_bar() -> None:
     """
     drive = st.session_state.get(_VIEWS, 0) == 0
     view(_draw_status, every=1 if drive else 2, drive=drive, draw_first=True)()
+
+
+def background() -> None:
+    """Keep the session's run training on a page that shows no run status of its own (e.g. XOR).
+
+    An empty live view: it trains while playing and draws nothing.
+    """
+    if st.session_state.get(_VIEWS, 0) == 0:
+        view(lambda: None)()

@@ -71,15 +71,20 @@ def predict(model: SequenceModel, pairs: list[tuple[int, int]], bits: int) -> li
 
 TABLE_CSS = """
 <style>
+.sums-box {overflow-x: auto; max-width: 100%;}
 .sums {border-collapse: collapse; width: 100%; font-size: 1rem;}
+.sums caption {caption-side: top; text-align: left; color: #495057; font-size: 0.85rem; padding: 0 8px 2px;}
 .sums th {text-align: right; font-weight: 600; padding: 4px 8px; border-bottom: 2px solid #8a94a3;}
 .sums td {text-align: right; padding: 4px 8px; border-bottom: 1px solid #dee2e6; line-height: 1.25;}
-.sums .bin {font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-size: 1.05rem;}
+.sums .bin {font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-size: 1.05rem;
+  white-space: nowrap;}
 .sums .dec {color: #495057; font-size: 0.9rem;}
 .sums .bad {color: #fff; background: #c92a2a; font-weight: 700; border-radius: 2px;}
 .sums .ok {color: #2b8a3e; font-weight: 700;} .sums .no {color: #c92a2a; font-weight: 700;}
 </style>
 """
+MSB_NOTE = "Bits as numbers are written: most significant on the left, bit 0 on the right."
+LSB_NOTE = "Bits in the network's order: bit 0 first (on the left), time →, as in the grids."
 
 
 def _marked(pred: str, true: str) -> str:
@@ -90,20 +95,26 @@ def _cell(bits: str, value: int) -> str:
     return f"<td><div class='bin'>{bits}</div><div class='dec'>{value}</div></td>"
 
 
-def table_html(rows: list[Prediction]) -> str:
+def table_html(rows: list[Prediction], msb_first: bool = True) -> str:
     """An HTML table: a, b, the true sum and the network's sum, each in binary over decimal.
 
-    Bits are written most significant first; the network's wrong bits are marked in red.
+    Bits are written most significant first (as numbers are written), or with ``msb_first=False``
+    bit 0 first, as the network reads them and the step-through grids draw them; a caption says which.
+    The network's wrong bits are marked in red. A wide table scrolls sideways rather than spill over.
     """
+    order = (lambda s: s) if msb_first else (lambda s: s[::-1])
     head = "<tr><th>a</th><th>b</th><th>a + b</th><th>network says</th><th></th></tr>"
     body = []
     for r in rows:
         mark = '<span class="ok">✔</span>' if r.correct else '<span class="no">✘</span>'
         body.append(
-            f"<tr>{_cell(r.a_bits, r.a)}{_cell(r.b_bits, r.b)}{_cell(r.true_bits, r.true_sum)}"
-            f"<td><div class='bin'>{_marked(r.pred_bits, r.true_bits)}</div>"
+            f"<tr>{_cell(order(r.a_bits), r.a)}{_cell(order(r.b_bits), r.b)}"
+            f"{_cell(order(r.true_bits), r.true_sum)}"
+            f"<td><div class='bin'>{_marked(order(r.pred_bits), order(r.true_bits))}</div>"
             f"<div class='dec'>{r.predicted}</div></td><td>{mark}</td></tr>")
-    return TABLE_CSS + f'<table class="sums">{head}{"".join(body)}</table>'
+    note = MSB_NOTE if msb_first else LSB_NOTE
+    return (TABLE_CSS + f'<div class="sums-box"><table class="sums"><caption>{note}</caption>{head}'
+            f'{"".join(body)}</table></div>')
 
 
 def summary(rows: list[Prediction]) -> str:

@@ -42,6 +42,14 @@ PAGES = [
 ]
 
 
+OWN_STATUS = {"xor"}  # pages that show a run of their own, not the session's addition run
+
+
+def shows_run(page: st.Page) -> bool:
+    """Whether ``page`` shows the session's run status bar (every page but those in :data:`OWN_STATUS`)."""
+    return (page.url_path or PAGES[0][0]) not in OWN_STATUS
+
+
 def page_script(name: str) -> str:
     """The script of page ``name``, relative to the router."""
     return f"pages/{name}/page.py"

@@ -271,3 +271,13 @@ def train_xor(config: XorConfig, model: MLP | None = None) -> XorResult:
         status = "diverged"
         message = "Training diverged: the weights overflowed. Try a smaller learning rate."
     return XorResult(config, model, record[:n].copy(), pred, mse, status, message, wall)
+
+
+def untrained(config: XorConfig) -> XorResult:
+    """The network of ``config`` as it starts, before any step: a result with no losses (step 0)."""
+    config.validate()
+    model = build(config)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        pred = model.predict(XOR_X)
+    mse = float(np.mean((pred - XOR_Y[:, 0]) ** 2))
+    return XorResult(config, model, np.empty(0), pred, mse, "finished", "not trained yet", 0.0)

@@ -8,14 +8,13 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ui.theme import HEIGHT, SERIES, figure
+from ui.theme import HEIGHT, SERIES, bit_axis, figure
 
 LAYER_COLORS = SERIES[:4]
 
 
 def _bit_axis(T: int) -> dict:
-    return {"title": {"text": "bit position (time step, least significant first)"}, "tickmode": "array",
-            "tickvals": list(range(T))}
+    return bit_axis(T)  # least significant bit first, and says so
 
 
 def delta_heatmap(d: np.ndarray, title: str, symbol: str = "dL/dh", revision="delta") -> go.Figure:

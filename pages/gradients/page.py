@@ -6,8 +6,9 @@ from engine import schema
 from engine.analysis.bptt import SOURCES
 from engine.gradcheck import THRESHOLD
 from pages.gradients import figures as F
+from pages.gradients import link as GL
 from pages.gradients import state as G
-from ui import live
+from ui import live, page_link, present
 from ui.widgets import setting_widget
 
 P = G.P
@@ -22,6 +23,8 @@ st.markdown(
     "same recurrent weights. Here you can watch that error travel, see how much of it reaches the early "
     "bits, and check the computed gradients against brute-force numerical ones.")
 
+linked = GL.read()
+page_link.show_warnings(GL.PAGE)
 bptt_tab, check_tab, ref_tab = st.tabs(["Backpropagation through time", "Gradient check of the model",
                                         "The reference's two-step check"])
 
@@ -34,6 +37,7 @@ def sum_controls(cfg):
         a, b = G.default_sum(cfg.bits)
         G.put("a", str(a))
         G.put("b", str(b))
+    GL.apply_sum(linked, cfg.bits)
     c = st.columns([1.2, 1.2, 2, 2.4, 1.2], vertical_alignment="bottom")
     c[0].text_input("a", key=G.wkey("a", "0"), on_change=G.keep, args=("a",),
                     help=f"A whole number that fits in {cfg.bits} bits, or binary starting with 0b.")
@@ -81,7 +85,7 @@ def bptt_view():
     with right:
         st.plotly_chart(F.step_norm_figure(g.dh_norm, "Size of the gradient reaching each step",
                                            revision=f"sum{cfg}"), key=P + "sum_norm_chart")
-    st.caption(
+    present.caption(
         "Read it from the right: the last bit gets only its own output's error. Going left, each step adds "
         "its own output's error to what comes back from the step after it, multiplied by the recurrent "
         "weights and the activation's slope. With only the last bit's error sent back, the bars show how "
@@ -95,12 +99,13 @@ def training_norm_view():
     left, right = st.columns([1.6, 1], gap="medium", vertical_alignment="center")
     left.plotly_chart(F.step_norm_figure(norms, "Gradient reaching each step while training",
                                          revision=f"train{id(G.trainer())}"), key=P + "train_norm_chart")
-    right.caption(f"Measured on {where}. Point at the left end: if its bars are orders of "
-                  "magnitude below those on the right, the gradient vanishes and the early bits barely "
-                  "learn from later errors (exploding is the opposite: bars growing to the left). A carry "
-                  "must be remembered from step to step, so it is learned only from the part of the error "
-                  "that gets through. Press Play on the Train page and watch these bars change as the "
-                  "network learns.")
+    with right:
+        present.caption(f"Measured on {where}. Point at the left end: if its bars are orders of magnitude "
+                        f"below those on the right, the gradient vanishes and the early bits barely learn "
+                        f"from later errors (exploding is the opposite: bars growing to the left). A carry "
+                        f"must be remembered from step to step, so it is learned only from the part of the "
+                        f"error that gets through. Press Play on the Train page and watch these bars change "
+                        "as the network learns.")
 
 
 with bptt_tab:
@@ -155,11 +160,13 @@ with check_tab:
     else:
         st.success(f"All {len(rows)} parameters pass: worst relative error {worst:.1e} (threshold "
                    f"{THRESHOLD:g}).", icon=":material/check_circle:")
-    st.dataframe(F.check_frame(rows), hide_index=True, key=P + "check_table", column_config={
-        "relative error": st.column_config.NumberColumn(format="%.2e"),
-        "max abs error": st.column_config.NumberColumn(format="%.2e")})
-    st.caption(f"Checked: {what}, on {G.CHECK_BATCH} random {G.CHECK_BITS}-bit sums in float64 (biases are "
-               "moved off zero so that their gradients count). The model being trained is not touched.")
+    with present.fold("The check, parameter by parameter"):
+        st.dataframe(F.check_frame(rows), hide_index=True, key=P + "check_table", column_config={
+            "relative error": st.column_config.NumberColumn(format="%.2e"),
+            "max abs error": st.column_config.NumberColumn(format="%.2e")})
+    present.caption(f"Checked: {what}, on {G.CHECK_BATCH} random {G.CHECK_BITS}-bit sums in float64 (biases "
+                    f"are moved off zero so that their gradients count). The model being trained is not "
+                    "touched.")
 
 
 # --- reference 004's two-step check ---------------------------------------------------------------
@@ -191,23 +198,27 @@ with ref_tab:
             "across zero where ReLU bends, so the difference quotient measures a different slope. The "
             "recurrent weights W only move them by ε·h ≈ 1e-4·ε and agree. Try a smaller ε.",
             icon=":material/warning:")
-    left, right = st.columns([1, 1.2], gap="medium")
-    with left:
-        st.markdown("**Weights** (row = receiving unit)")
-        for name, m, cols in (("U", chk.U, ["x0", "x1", "x2"]), ("W", chk.W, ["h0", "h1"])):
-            st.dataframe(F.matrix_frame(m, [f"{name} unit 0", f"{name} unit 1"], cols), key=P + "ref_" + name,
-                         column_config={k: st.column_config.NumberColumn(format="%.3e") for k in cols})
-        st.markdown("**States and deltas** (δ_t = dL/d(pre-activation) at step t)")
-        frame = F.states_frame(chk.h, chk.delta)
-        st.dataframe(frame, key=P + "ref_states",
-                     column_config={k: st.column_config.NumberColumn(format="%.4e") for k in frame.columns})
-    with right:
-        st.markdown(f"**Gradients** (loss = {chk.loss:.6e})")
-        st.dataframe(F.reference_frame(chk.rows), hide_index=True, key=P + "ref_table", column_config={
-            "numerical": st.column_config.NumberColumn(format="%.6f"),
-            "backprop": st.column_config.NumberColumn(format="%.6f"),
-            "|difference|": st.column_config.NumberColumn(format="%.1e")})
-        st.code("\n".join(r.line() for r in chk.rows), language=None)
-    st.caption("With the identity the final state is linear in every weight, so the central difference is "
-               "exact up to rounding: dL/dW(i, j) = h₁(j) for both rows i, since the error reaching the "
-               "final state is 1 for every unit.")
+    with present.fold("The weights, states and gradients"):
+        left, right = st.columns([1, 1.2], gap="medium")
+        with left:
+            st.markdown("**Weights** (row = receiving unit)")
+            for name, m, cols in (("U", chk.U, ["x0", "x1", "x2"]), ("W", chk.W, ["h0", "h1"])):
+                st.dataframe(F.matrix_frame(m, [f"{name} unit 0", f"{name} unit 1"], cols),
+                             key=P + "ref_" + name,
+                             column_config={k: st.column_config.NumberColumn(format="%.3e") for k in cols})
+            st.markdown("**States and deltas** (δ_t = dL/d(pre-activation) at step t)")
+            frame = F.states_frame(chk.h, chk.delta)
+            numbers = {k: st.column_config.NumberColumn(format="%.4e") for k in frame.columns}
+            st.dataframe(frame, key=P + "ref_states", column_config=numbers)
+        with right:
+            st.markdown(f"**Gradients** (loss = {chk.loss:.6e})")
+            st.dataframe(F.reference_frame(chk.rows), hide_index=True, key=P + "ref_table", column_config={
+                "numerical": st.column_config.NumberColumn(format="%.6f"),
+                "backprop": st.column_config.NumberColumn(format="%.6f"),
+                "|difference|": st.column_config.NumberColumn(format="%.1e")})
+            st.code("\n".join(r.line() for r in chk.rows), language=None)
+    present.caption("With the identity the final state is linear in every weight, so the central difference"
+                    " is exact up to rounding: dL/dW(i, j) = h₁(j) for both rows i, since the error "
+                    "reaching the final state is 1 for every unit.")
+
+GL.write()

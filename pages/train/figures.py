@@ -27,16 +27,35 @@ from ui.theme import (  # noqa: F401
 
 
 def loss_figure(step: np.ndarray, loss: np.ndarray, eval_step: np.ndarray | None = None,
-                eval_loss: np.ndarray | None = None, revision="loss") -> go.Figure:
-    """Training loss per step (and evaluation-set loss) on a log axis."""
+                eval_loss: np.ndarray | None = None, revision="loss", train_label: str | None = None,
+                eval_label: str | None = None) -> go.Figure:
+    """Training loss per step (and evaluation-set loss) on a log axis.
+
+    Losses of two different kinds (``train_label`` and ``eval_label`` given, e.g. the classic loop's
+    summed absolute error of one sum and the evaluation set's cross-entropy) get an axis each, left
+    and right, each titled with what it measures.
+    """
     x, y = downsample(step, loss, max_points=LINE_POINTS)
     data = [_line(x, y, "training loss", COLORS["loss"], ".4g", 1.5)]
     ey = np.empty(0)
+    two = train_label is not None and eval_label is not None
     if eval_step is not None and eval_loss is not None and len(eval_step):
         ex, ey = downsample(eval_step, eval_loss)
         data.append(_line(ex, ey, "evaluation loss", COLORS["eval"], ".4g"))
-    layout = {"xaxis": _step_axis(), "yaxis": _log_axis(y, ey), **_empty_note(data[:1], "No training yet")}
-    return _figure(data, "Loss (log scale)", revision, **layout)
+        if two:
+            data[-1].update(yaxis="y2")
+    empty = _empty_note(data[:1], "No training yet")
+    if not two:
+        return _figure(data, "Loss (log scale)", revision,
+                       **{"xaxis": _step_axis(), "yaxis": _log_axis(y, ey), **empty})
+    left = {**_log_axis(y), "title": {"text": train_label, "font": {"color": COLORS["loss"]}}}
+    right = {**_log_axis(ey), "title": {"text": eval_label, "font": {"color": COLORS["eval"]}},
+             "overlaying": "y", "side": "right", "showgrid": False}
+    if empty:  # nothing drawn yet: the note, and the axes keep their titles
+        left["showticklabels"] = right["showticklabels"] = False
+        empty = {k: v for k, v in empty.items() if k != "yaxis"}
+    axes = {"xaxis": _step_axis(), "yaxis": left, "yaxis2": right}
+    return _figure(data, "Losses (log scales)", revision, **{**axes, **empty})
 
 
 def accuracy_figure(eval_step: np.ndarray, exact: np.ndarray, bit: np.ndarray,

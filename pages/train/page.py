@@ -3,7 +3,7 @@
 import streamlit as st
 
 from pages.train import figures
-from ui import controls, downloads, live, predictions
+from ui import controls, downloads, live, predictions, task_picture
 from ui import link as query
 from ui import session as state
 from ui.live_chart import live_chart
@@ -13,7 +13,7 @@ config = controls.config_controls(lab.config, key="train")
 query.write(config)
 pending = state.apply(config)
 
-st.markdown(
+task_picture.show(
     "Press **Play** and the network starts adding random pairs of binary numbers, one bit per time step "
     "from the least significant end. Watch the loss fall, the accuracy climb and the example sums below "
     "turn right (red bits are wrong). Change the settings on the left; the learning rate applies at once.")
@@ -47,8 +47,12 @@ with st.container():  # notices, in one slot (see above)
 def loss_view():
     tr = state.session().trainer
     train, evals = tr.history.train, tr.history.evals
+    classic = tr.config.algorithm == "classic"  # its training loss is another kind: an axis each
     live_chart(figures.loss_figure(train["step"], train["loss"], evals["step"], evals["eval_loss"],
-                                   revision=id(tr)), key="train.loss_chart")
+                                   revision=id(tr),
+                                   train_label="one sum's summed |error|" if classic else None,
+                                   eval_label="evaluation cross-entropy" if classic else None),
+               key="train.loss_chart")
 
 
 @live.view(every=4, drive=False)

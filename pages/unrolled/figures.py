@@ -1,5 +1,5 @@
-"""Figures and tables of the step-through page: arrays in, plotly figures or DataFrames out
-(the truth table is in :mod:`pages.unrolled.truth_table`).
+"""Figures of the step-through page: arrays in, plotly figures out (the tables are in
+:mod:`pages.unrolled.arithmetic` and :mod:`pages.unrolled.truth_table`).
 
 Everything here only lays out numbers the engine computed (``engine.analysis.explain``,
 ``engine.analysis.carry``, ``engine.analysis.generalise``); nothing is learned or measured.
@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 
-from engine.analysis.explain import LayerStep
+from ui import theme
 from ui.theme import (
     BINARY,
     BIT_OFF,
@@ -28,6 +27,8 @@ from ui.theme import (
     PALE,
     PURPLE,
     REFERENCE,
+    bit_axis,
+    figure,
     layout,
 )
 
@@ -37,25 +38,17 @@ BIT_SCALE = [  # grid cells: 0, 1, a wrong 0, a wrong 1
     [0.5, "#ffc9c9"], [0.749, "#ffc9c9"], [0.75, "#c92a2a"], [1.0, "#c92a2a"],
 ]
 
-# What each trace field is, per cell kind, in reading order (fields not listed are shown after).
-ENTRY_LABELS = {
-    "rnn": [("h_prev", "h(t−1)"), ("xin", "x·Wxh + bh"), ("rec", "h(t−1)·Whh"), ("pre", "pre = sum"),
-            ("h", "h(t) = f(pre)")],
-    "lstm": [("h_prev", "h(t−1)"), ("c_prev", "c(t−1)"), ("i", "input gate i"), ("f", "forget gate f"),
-             ("g", "candidate g"), ("o", "output gate o"), ("c", "c = f·c(t−1) + i·g"),
-             ("h", "h = o·tanh(c)")],
-    "gru": [("h_prev", "h(t−1)"), ("z", "update gate z"), ("r", "reset gate r"), ("n", "candidate n"),
-            ("h", "h = (1−z)·n + z·h(t−1)")],
-}
 HIDDEN_EXTRAS = {  # extra (units x steps) maps a gated cell has, label -> trace field (gates are 0..1)
     "lstm": [("cell state c", "c"), ("input gate i", "i"), ("forget gate f", "f"), ("output gate o", "o")],
     "gru": [("update gate z", "z"), ("reset gate r", "r")],
 }
-SKIP_ENTRIES = {"gates", "tanh_c", "hn"}  # internal or repeated trace fields left out of the table
 
 
-def unit_label(u: int, marked: Sequence[int] = ()) -> str:
-    return f"★ unit {u}" if u in set(int(m) for m in marked) else f"unit {u}"
+def unit_label(u: int, marked: Sequence[int] = (), r: np.ndarray | None = None) -> str:
+    """``unit 3``; a starred unit says what it follows: ``★ unit 8 ~ carry out, r = +0.93``."""
+    if u not in set(int(m) for m in marked):
+        return f"unit {u}"
+    return f"★ unit {u}" + ("" if r is None else f" ~ carry out, r = {float(np.asarray(r)[u]):+.2f}")
 
 
 def _grid_codes(bits: np.ndarray, wrong: np.ndarray | None = None) -> np.ndarray:
@@ -65,49 +58,69 @@ def _grid_codes(bits: np.ndarray, wrong: np.ndarray | None = None) -> np.ndarray
     return codes
 
 
+ROW_PX = 28  # height of one row of bits
+
+
+def _bit_grid(steps, names, values, wrong_row=None) -> go.Heatmap:
+    """Rows of 0/1 cells with their digits written in; the first row's ``wrong_row`` bits in red."""
+    z = np.array([_grid_codes(v, wrong_row if i == 0 and wrong_row is not None else None)
+                  for i, v in enumerate(values)])
+    text = np.array([[str(int(b)) for b in v] for v in values], dtype=object)
+    if wrong_row is not None:
+        text[0] = [f"{t} ✗" if w else t for t, w in zip(text[0], wrong_row, strict=True)]
+    return go.Heatmap(z=z, x=steps, y=names, zmin=0, zmax=3, colorscale=BIT_SCALE, showscale=False,
+                      xgap=2, ygap=2, text=text, texttemplate="%{text}", textfont={"size": FONT},
+                      customdata=text, hovertemplate="%{y}, step %{x}: %{customdata}<extra></extra>")
+
+
 def unrolled_figure(a_bits, b_bits, carry_in, hidden: np.ndarray, prob, pred, sum_bits, carry_out, wrong,
                     step: int | None = None, unit_order: Sequence[int] | None = None,
                     marked: Sequence[int] = (), zrange: tuple[float, float] | None = None,
-                    extras: Mapping[str, np.ndarray] | None = None, revision="unrolled") -> go.Figure:
-    """The unrolled network, one column per time step (least significant bit on the left).
+                    extras: Mapping[str, np.ndarray] | None = None, r: np.ndarray | None = None,
+                    msb_left: bool = False, revision="unrolled") -> go.Figure:
+    """The unrolled network, one column per time step (bit 0 first, or ``msb_left`` as numbers are written).
 
-    Panels, top to bottom on one x axis: the inputs (a, b, carry in); the hidden
-    state (units x steps), rows in ``unit_order`` with the ``marked`` units
-    starred; any ``extras`` (label -> (H, T), e.g. an LSTM's cell state and
-    gates); the output probability; the outputs (predicted bit, true sum bit,
-    carry out) with wrong bits in red. ``step`` is outlined across all panels.
-    (Panels are placed by hand: ``make_subplots`` alone costs more than the rest.)
+    Panels, top to bottom on one x axis: the inputs (a, b); the carry coming
+    *in* to each column; the hidden state (units x steps), rows in ``unit_order``
+    with the ``marked`` units starred (and, given their correlations ``r``,
+    labelled with what they follow); the carry going *out* of each column, which
+    is what the starred units follow, right under them; any ``extras`` (label ->
+    (H, T), e.g. an LSTM's cell state and gates); the output probability; the
+    outputs (predicted bit, true sum bit) with wrong bits in red. ``step`` is
+    outlined across all panels. (Panels are placed by hand: ``make_subplots``
+    alone costs more than the rest.)
     """
     hidden = np.asarray(hidden, dtype=float)
     H, T = hidden.shape
     order = np.arange(H) if unit_order is None else np.asarray(unit_order, dtype=int)
     extras = dict(extras or {})
     steps = np.arange(T)
+    big = theme.presenting()
     unit_px = 18 if H <= 32 else max(4, 576 // H)
-    ylabels = [unit_label(u, marked) for u in order]
+    ylabels = [unit_label(u, marked, r) for u in order]
     show_units = H <= 40
+    units_axis = {"autorange": "reversed", "showticklabels": show_units, "units_axis": True}
+    if big:  # thin rows and only the best starred unit named: the carry out row stays on a 1080 px screen
+        unit_px = max(4, min(unit_px, 11))
+        best = [y for u, y in zip(order, ylabels, strict=True) if r is None or not len(marked)
+                or abs(np.asarray(r)[u]) == max(abs(np.asarray(r)[int(m)]) for m in marked)]
+        units_axis.update(tickmode="array", tickvals=[y for y in best if y.startswith("★")][:1],
+                          showticklabels=True)
     traces, panels = [], []  # panels: (title, height px, y-axis settings)
 
-    def grid(names, values, wrong_row=None):
-        z = np.array([_grid_codes(v, wrong_row if i == 0 and wrong_row is not None else None)
-                      for i, v in enumerate(values)])
-        text = np.array([[str(int(b)) for b in v] for v in values], dtype=object)
-        if wrong_row is not None:
-            text[0] = [f"{t} ✗" if w else t for t, w in zip(text[0], wrong_row, strict=True)]
-        return go.Heatmap(z=z, x=steps, y=names, zmin=0, zmax=3, colorscale=BIT_SCALE, showscale=False,
-                          xgap=2, ygap=2, text=text, texttemplate="%{text}", textfont={"size": FONT},
-                          customdata=text, hovertemplate="%{y}, step %{x}: %{customdata}<extra></extra>")
-
-    traces.append(grid(["a", "b", "carry in"], [a_bits, b_bits, carry_in]))
-    panels.append(("inputs", 3 * 28, {"autorange": "reversed"}))
+    traces.append(_bit_grid(steps, ["a", "b"], [a_bits, b_bits]))
+    panels.append(("inputs: bit t of a and of b", 2 * ROW_PX, {"autorange": "reversed"}))
+    traces.append(_bit_grid(steps, ["carry in"], [carry_in]))
+    panels.append(("carry in: from the column before (step t − 1)", ROW_PX, {}))
     zmin, zmax = zrange if zrange is not None else (float(np.nanmin(hidden)), float(np.nanmax(hidden)))
     traces.append(go.Heatmap(
         z=np.nan_to_num(hidden[order]), x=steps, y=ylabels, zmin=zmin, zmax=zmax, colorscale="Viridis",
         xgap=1, ygap=1, colorbar={"title": {"text": "h"}, "thickness": 12, "len": 0.3, "y": 1.0,
                                   "yanchor": "top"},
         hovertemplate="%{y}, step %{x}<br>h = %{z:.3f}<extra></extra>"))
-    panels.append(("hidden state h (units × steps)", H * unit_px,
-                   {"autorange": "reversed", "showticklabels": show_units}))
+    panels.append(("hidden state h after step t (units × steps)", H * unit_px, dict(units_axis)))
+    traces.append(_bit_grid(steps, ["carry out"], [carry_out]))
+    panels.append(("carry out: to the next column (step t + 1); the ★ units follow this row", ROW_PX, {}))
     for label, values in extras.items():
         values = np.nan_to_num(np.asarray(values, dtype=float))
         if "gate" in label:  # gates are fractions: 0 closed, 1 open, the same colours in every panel
@@ -119,7 +132,7 @@ def unrolled_figure(a_bits, b_bits, carry_in, hidden: np.ndarray, prob, pred, su
             z=values[order], x=steps, y=ylabels, colorscale="Viridis", zmin=lo, zmax=hi,
             showscale=False, xgap=1, ygap=1,
             hovertemplate=f"%{{y}}, step %{{x}}<br>{label} = %{{z:.3f}}<extra></extra>"))
-        panels.append((label, H * unit_px, {"autorange": "reversed", "showticklabels": show_units}))
+        panels.append((label, H * unit_px, dict(units_axis)))
     prob = np.nan_to_num(np.asarray(prob, dtype=float))
     traces.append(go.Bar(
         x=steps, y=prob, marker={"color": [BIT_ON if p >= 0.5 else PALE for p in prob]},
@@ -127,13 +140,16 @@ def unrolled_figure(a_bits, b_bits, carry_in, hidden: np.ndarray, prob, pred, su
         textfont={"size": FONT - 2}, showlegend=False,
         hovertemplate="step %{x}: P(1) = %{y:.3f}<extra></extra>"))
     panels.append(("output probability P(sum bit = 1)", 90, {"range": [0, 1], "tickvals": [0, 0.5, 1]}))
-    traces.append(grid(["predicted", "true sum", "carry out"], [pred, sum_bits, carry_out], wrong_row=wrong))
-    panels.append(("outputs", 3 * 28, {"autorange": "reversed"}))
+    traces.append(_bit_grid(steps, ["predicted", "true sum"], [pred, sum_bits], wrong_row=wrong))
+    panels.append(("outputs", 2 * ROW_PX, {"autorange": "reversed"}))
 
-    gap, top, bottom = 34, 30, 60  # pixels between panels, above and below
+    grow = theme.PRESENT_HEIGHT if big else 1.0  # taller rows for the larger text of presentation mode
+    # rows of bits grow with the text; rows of units are already sized for it
+    panels = [(title, h if axis.get("autorange") == "reversed" and "units_axis" in axis else round(h * grow),
+               {k: v for k, v in axis.items() if k != "units_axis"}) for title, h, axis in panels]
+    gap, top, bottom = round(34 * grow), 30, round(60 * grow)  # pixels between panels, above and below
     plot_h = sum(h for _, h, _ in panels) + gap * (len(panels) - 1)
-    look = layout("", revision, plot_h + top + bottom, margin={**MARGIN, "t": top, "b": bottom},
-                  hovermode="closest", bargap=0.15)  # no title: each panel has its own label
+    look = {"hovermode": "closest", "bargap": 0.15, "margin": {**MARGIN, "t": top, "b": bottom}}
     annotations, shapes = [], []
     y1 = plot_h
     for i, (trace, (title, h, axis)) in enumerate(zip(traces, panels, strict=True)):
@@ -147,8 +163,7 @@ def unrolled_figure(a_bits, b_bits, carry_in, hidden: np.ndarray, prob, pred, su
                             "font": {"size": FONT - 1, "color": GREY}})
         y1 -= h + gap
     n = len(panels)
-    look["xaxis"] = {"anchor": f"y{n}", "tickmode": "array", "tickvals": steps, "range": [-0.5, T - 0.5],
-                       "title": {"text": "time step t = bit position (least significant bit first)"}}
+    look["xaxis"] = bit_axis(T, msb_left, anchor=f"y{n}")
     prob_axis = f"y{n - 1}"
     shapes.append({"type": "line", "xref": "x", "yref": prob_axis, "x0": -0.5, "x1": T - 0.5, "y0": 0.5,
                    "y1": 0.5, "line": {"dash": "dot", "color": REFERENCE, "width": 1}})
@@ -156,45 +171,8 @@ def unrolled_figure(a_bits, b_bits, carry_in, hidden: np.ndarray, prob, pred, su
         shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": step - 0.5, "x1": step + 0.5,
                        "y0": 0, "y1": 1 + 20 / plot_h, "line": {"color": HIGHLIGHT, "width": 3}})
     look["annotations"], look["shapes"] = annotations, shapes
-    return go.Figure(traces, look)
-
-
-def arithmetic_frame(layer: LayerStep, cell: str, unit_order: Sequence[int],
-                     marked: Sequence[int] = (), Why: np.ndarray | None = None,
-                     contrib: np.ndarray | None = None, r: np.ndarray | None = None) -> pd.DataFrame:
-    """One row per hidden unit: the layer's numbers at this step, in reading order.
-
-    ``layer`` is one entry of ``engine.analysis.explain.StepExplanation.layers``. For the
-    top layer pass the read-out weights ``Why`` and the contributions ``h·Why``.
-    """
-    values = {"h_prev": layer.h_prev, "c_prev": layer.c_prev}
-    values.update({k: getattr(layer.now, k) for k in layer.now.names()})
-    known = ENTRY_LABELS.get(cell, [])
-    cols = [(k, lbl) for k, lbl in known if values.get(k) is not None]
-    seen = {k for k, _ in cols} | SKIP_ENTRIES
-    cols += [(k, k) for k in layer.now.names() if k not in seen]  # a field without a label yet
-    order = [int(u) for u in unit_order]
-    data = {"unit": [unit_label(u, marked) for u in order]}
-    if r is not None:
-        data["carry r"] = np.asarray(r)[order]
-    for k, lbl in cols:
-        data[lbl] = np.asarray(values[k])[order]
-    if Why is not None:
-        data["Why"] = np.asarray(Why)[order]
-    if contrib is not None:
-        data["h·Why"] = np.asarray(contrib)[order]
-    return pd.DataFrame(data)
-
-
-def readout_text(readout: Mapping, truth: Mapping | None) -> str:
-    """The read-out in one line: ``logit = Σ h·Why + by → probability → bit``."""
-    s = (f"logit = Σ h·Why + by = {float(np.sum(readout['contrib'])):+.3f} {readout['by']:+.3f} "
-         f"= **{readout['z']:+.3f}** → P(1) = sigmoid(logit) = **{readout['p']:.3f}** → "
-         f"bit **{readout['bit']}**")
-    if truth is not None:
-        ok = readout["bit"] == truth["sum_bit"]
-        s += f" (true sum bit {truth['sum_bit']}: {'right' if ok else 'WRONG'})"
-    return s
+    # figure() gives the shared look (and presentation mode's text); the height was grown above already
+    return figure(traces, "", revision, round((plot_h + top + bottom) / grow), **look)
 
 
 def correlation_figure(r: np.ndarray, ranking: Sequence[int], marked: Sequence[int] = (), top: int = 24,

@@ -4,10 +4,12 @@ import streamlit as st
 
 from engine.analysis.explain import explain_step, unroll_sum
 from pages.unrolled import analyses as A
+from pages.unrolled import arithmetic as AR
 from pages.unrolled import figures as F
+from pages.unrolled import link as UL
 from pages.unrolled import state as U
 from pages.unrolled import truth_table as TT
-from ui import live, predictions
+from ui import live, page_link, predictions, present
 from ui.sums import fmt_bits
 from ui.theme import state_range
 
@@ -45,12 +47,15 @@ def model_panel():
         st.toggle("Sort units by carry correlation", key=U.bind("sort", True), on_change=U.keep,
                   args=("sort",), help="Rows of the heatmaps ordered by how closely each unit follows "
                                        "the carry; ★ marks the units that follow it best.")
+        st.toggle("Most significant bit on the left", key=U.bind("msb", False), on_change=U.keep,
+                  args=("msb",), help="Draw the grids and write the sums as people write numbers. Off, "
+                                      "they run in the network's order: bit 0 first, time to the right.")
 
 
 # --- the sum and the stepper ----------------------------------------------------------------------
 
 def sum_controls(train_bits: int):
-    c_a, c_b, c_w, c_r, c_h = st.columns([2, 2, 1.2, 1.3, 3], vertical_alignment="bottom")
+    c_a, c_b, c_w, c_r, c_h = st.columns([1.6, 1.6, 1.2, 1.6, 3], vertical_alignment="bottom")
     c_a.text_input("a", key=U.bind("a", "0"), on_change=U.keep, args=("a",),
                    help="A whole number, or binary starting with 0b (e.g. 0b0111_1111).")
     c_b.text_input("b", key=U.bind("b", "0"), on_change=U.keep, args=("b",))
@@ -95,6 +100,10 @@ def unit_view(model, layer: int):
     return list(order), list(corr.strong(min_abs=0.5)[:3]) or [corr.best], corr.r, rep
 
 
+def msb_left() -> bool:
+    return bool(U.ss().get(K + "msb", False))
+
+
 def unrolled_view():
     model, about = U.current_model()
     bits = U.width()
@@ -109,16 +118,20 @@ def unrolled_view():
     u = unroll_sum(model, pair[0], pair[1], bits)
     order, marked, r, _ = unit_view(model, layer)
     rows = predictions.predict(model, [pair], bits)
-    st.html(predictions.table_html(rows))
+    table = predictions.table_html(rows, msb_first=msb_left())
+    if not present.on():  # presenting, the picture comes first and the numbers under it
+        st.html(table)
     st.caption(f"Model {about}. Step **{t}** of {T - 1}: bit {t} (worth 2^{t}); "
                "the red outline follows the step in every view.")
     L, cfg = u.layers[layer], model.config
     extras = {label: getattr(L, key) for label, key in F.HIDDEN_EXTRAS.get(model.config.cell, [])}
     fig = F.unrolled_figure(u.a_bits, u.b_bits, u.carry_in, L.h, u.prob, u.pred, u.sum_bits, u.carry_out,
                             u.wrong, step=t, unit_order=order, marked=marked,
-                            zrange=state_range(cfg.activation, cfg.cell), extras=extras,
-                            revision=f"unrolled-{bits}")
+                            zrange=state_range(cfg.activation, cfg.cell), extras=extras, r=r,
+                            msb_left=msb_left(), revision=f"unrolled-{bits}")
     st.plotly_chart(fig, key=K + "unrolled_chart")
+    if present.on():
+        st.html(table)
 
     e = explain_step(model, u.batch, t, 0, trace=u.trace)
     st.markdown(f"#### The arithmetic of step {t}")
@@ -128,12 +141,14 @@ def unrolled_view():
             f"[{x[0]:.0f}, {x[1]:.0f}]" if layer == 0 else f"layer {layer}'s state h")
     st.markdown(f"Layer {layer + 1} reads {what}"
                 + (f" (the carry coming in is {e.truth['carry_in']})" if layer == 0 else "") + ".")
-    frame = F.arithmetic_frame(e.layers[layer], model.config.cell, order, marked,
+    frame = AR.arithmetic_frame(e.layers[layer], model.config.cell, order, marked,
                                e.readout["Why"] if top else None, e.readout["contrib"] if top else None, r)
-    st.dataframe(frame, hide_index=True, key=K + "arith_table", height=min(38 + 35 * len(frame), 420),
-                 column_config={c: st.column_config.NumberColumn(format="%.3f") for c in frame.columns[1:]})
+    with present.fold("The numbers of this step, unit by unit"):
+        numbers = {c: st.column_config.NumberColumn(format="%.3f") for c in frame.columns[1:]}
+        st.dataframe(frame, hide_index=True, key=K + "arith_table", height=min(38 + 35 * len(frame), 420),
+                     column_config=numbers)
     source = "" if top else f" (from the top layer, layer {model.config.layers})"
-    st.markdown(f"Read-out{source}: " + F.readout_text(e.readout, e.truth) + ".")
+    st.markdown(f"Read-out{source}: " + AR.readout_text(e.readout, e.truth) + ".")
 
 
 def carry_view():
@@ -150,9 +165,9 @@ def carry_view():
     with left:
         marked = list(corr.strong(min_abs=0.5)[:3]) or [corr.best]
         st.plotly_chart(F.correlation_figure(corr.r, corr.ranking, marked), key=K + "corr_chart")
-        st.caption(f"Unit {corr.best} follows the carry best (r = {corr.r[corr.best]:+.2f}). The carry here "
-                   "is the one going out of each column: after step t the state is all that reaches "
-                   "step t + 1, so that is what it must remember.")
+        present.caption(f"Unit {corr.best} follows the carry best (r = {corr.r[corr.best]:+.2f}). The carry "
+                        "here is the one going out of each column: after step t the state is all that "
+                        "reaches step t + 1, so that is what it must remember.")
     with right:
         at = A.measured_at(f"report{layer}")
         if rep.sample is not None and rep.sample.sampled:
@@ -171,7 +186,8 @@ def carry_view():
             tracker = A.probe_series()
             st.plotly_chart(F.probe_curve_figure(tracker.steps, tracker.accuracy, probe.baseline_acc,
                                                  revision=id(U.session().trainer)), key=K + "probe_chart")
-            st.caption("Measured on a sample of sums every few seconds while the model trains, on any page.")
+            present.caption("Measured on a sample of sums every few seconds while the model trains, on any "
+                            "page.")
     left, right = st.columns(2)
     with left:
         st.markdown("**The full adder's truth table**, and what the network does in each row "
@@ -179,15 +195,16 @@ def carry_view():
         current = None
         if u is not None:
             current = int(u.a_bits[t]) * 4 + int(u.b_bits[t]) * 2 + int(u.carry_in[t])
-        st.table(TT.highlight_row(TT.truth_frame(rep.truth), current))
-        st.caption("The shaded row is the current step's combination. The sum bit is a XOR b XOR carry in; "
-                   "the carry out is 1 when at least two of them are 1.")
+        with present.fold("The truth table, row by row"):
+            st.table(TT.highlight_row(TT.truth_frame(rep.truth), current))
+        present.caption("The shaded row is the current step's combination. The sum bit is a XOR b XOR carry "
+                        "in; the carry out is 1 when at least two of them are 1.")
     with right:
         path = rep.projection.project(u.layers[layer].h.T) if u is not None else None
         st.plotly_chart(F.pca_figure(rep.projection.points, rep.projection.carry, rep.projection.explained,
                                      path=path, step=t), key=K + "pca_chart")
-        st.caption("Each dot is the hidden state after one step of one sum. Two clouds, one per carry "
-                   "value, mean the network has built the two states of an adder. The line is this sum.")
+        present.caption("Each dot is the hidden state after one step of one sum. Two clouds, one per carry "
+                        "value, mean the network has built the two states of an adder. The line is this sum.")
 
 
 def length_view():
@@ -202,10 +219,10 @@ def length_view():
     when = f" Measured at training step {at:,}; while training runs it is remeasured every few seconds." \
         if at is not None and U.is_live() else ""
     if curve.exact_acc.min() >= 1.0:
-        st.caption(f"Every sampled sum is right at every width up to 64 bits: the network learned the "
+        present.caption(f"Every sampled sum is right at every width up to 64 bits: the network learned the "
                    f"adding rule, not {curve.train_bits}-bit answers.{when}")
     else:
-        st.caption(f"Exact sums: {100 * curve.exact_acc[0]:.1f}% at {curve.train_bits} bits, "
+        present.caption(f"Exact sums: {100 * curve.exact_acc[0]:.1f}% at {curve.train_bits} bits, "
                    f"{100 * curve.exact_acc[-1]:.1f}% at {int(curve.widths[-1])} bits "
                    f"({int(curve.pairs[-1])} sampled sums per width). A network that learned to carry "
                    f"stays exact however long the numbers get.{when}")
@@ -220,10 +237,13 @@ def length_view():
 
 # --- the page -------------------------------------------------------------------------------------
 
+linked = UL.read_before_widgets()
 model_panel()
 model, _ = U.current_model()
 train_bits = model.config.bits
 U.init_sum(train_bits)
+UL.apply_sum(linked, train_bits)
+page_link.show_warnings(UL.PAGE)
 
 st.markdown(
     "The network adds the way you would on paper: one column per time step, least significant bit first, "
@@ -232,6 +252,7 @@ st.markdown(
 case_box = sum_controls(train_bits)
 case_picker(case_box, model, U.width())
 stepper(U.width())
+UL.write()
 
 autoplay = U.autoplay_interval()  # the stepper's own timer while training is paused
 live.view(unrolled_view, every=2, idle_every=autoplay)()

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from engine.xor.boundary import unit_order
-from ui.theme import BINARY, BLUE, FONT, HIGHLIGHT, INK, ORANGE, downsample, layout
+from ui.theme import BINARY, BLUE, FONT, HIGHLIGHT, INK, ORANGE, downsample, figure, layout
 
 TARGET_COLORS = BINARY  # blue for 0, orange for 1 (as the boundary's colours)
 BOUNDARY_SCALE = [[0.0, BLUE], [0.5, "#f8f9fa"], [1.0, ORANGE]]
@@ -44,19 +44,19 @@ def boundary_figure(xs: np.ndarray, ys: np.ndarray, probs: np.ndarray, points: n
     points : (4, 2) the inputs;  targets, predictions : (4,)
     """
     probs = np.where(np.isfinite(probs), probs, np.nan)
-    fig = go.Figure(go.Heatmap(
+    traces = [go.Heatmap(
         x=xs, y=ys, z=probs, zmin=0, zmax=1, colorscale=BOUNDARY_SCALE,
         colorbar={"title": {"text": "output"}, "thickness": 12},
-        hovertemplate="x₁ = %{x:.2f}, x₂ = %{y:.2f}<br>output %{z:.3f}<extra></extra>"))
+        hovertemplate="x₁ = %{x:.2f}, x₂ = %{y:.2f}<br>output %{z:.3f}<extra></extra>")]
     if np.isfinite(probs).any() and np.nanmin(probs) < 0.5 < np.nanmax(probs):
-        fig.add_trace(go.Contour(
+        traces.append(go.Contour(
             x=xs, y=ys, z=probs, showscale=False, contours={"start": 0.5, "end": 0.5, "size": 1,
                                                             "coloring": "none"},
             line={"color": INK, "width": 2, "dash": "dash"}, hoverinfo="skip", name="output = 0.5"))
     for t in (0, 1):
         sel = np.asarray(targets) == t
         pts = np.asarray(points)[sel]
-        fig.add_trace(go.Scatter(
+        traces.append(go.Scatter(
             x=pts[:, 0], y=pts[:, 1], mode="markers+text", name=f"target {t}",
             marker={"size": 22, "color": TARGET_COLORS[t], "line": {"color": "white", "width": 3},
                     "symbol": "circle" if t else "square"},
@@ -65,10 +65,10 @@ def boundary_figure(xs: np.ndarray, ys: np.ndarray, probs: np.ndarray, points: n
             hovertemplate=f"input %{{x:.0f}}, %{{y:.0f}}<br>prediction %{{text}}<extra>target {t}</extra>"))
     axis = {"range": [float(xs[0]), float(xs[-1])], "zeroline": False, "tickvals": [0, 0.5, 1],
             "constrain": "domain"}
-    return fig.update_layout(layout("Decision boundary over the input plane", revision, height=440,
-                             xaxis={**axis, "title": {"text": "x₁"}},
-                             yaxis={**axis, "title": {"text": "x₂"}, "scaleanchor": "x"},
-                             legend={"orientation": "h", "y": -0.3, "yanchor": "top", "x": 0.0}))
+    return figure(traces, "Decision boundary over the input plane", revision, height=440,
+                  xaxis={**axis, "title": {"text": "x₁"}},
+                  yaxis={**axis, "title": {"text": "x₂"}, "scaleanchor": "x"},
+                  legend={"orientation": "h", "y": -0.3, "yanchor": "top", "x": 0.0})
 
 
 def hidden_figure(h: np.ndarray, points: np.ndarray, targets: np.ndarray, title: str,

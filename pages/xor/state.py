@@ -16,7 +16,7 @@ import streamlit as st
 
 from engine.schema import SEED_MAX
 from engine.xor.boundary import decision_grid
-from engine.xor.mlp import ACTIVATIONS, LOSSES, OPTIMIZERS, XOR_X, XorConfig, train_xor
+from engine.xor.mlp import ACTIVATIONS, LOSSES, OPTIMIZERS, XOR_X, XorConfig, train_xor, untrained
 from ui.widget_state import WidgetState, ss
 
 P = "xor."
@@ -31,18 +31,18 @@ PRESETS: dict[str, XorConfig] = {
     "reference 2-64-64-1": XorConfig(hidden=(64, 64), lr=0.1, steps=5000, optimizer="sgd", loss="sse"),
 }
 PRESET_LABELS = {
-    "default": "2-64-1, cross-entropy (the default)",
-    "reference 2-64-1": "reference 2-64-1: squared error, as the tutorial",
-    "reference 2-64-64-1": "reference 2-64-64-1: squared error, as the tutorial",
+    "default": "2-64-1, cross-entropy",
+    "reference 2-64-1": "tutorial's 2-64-1",
+    "reference 2-64-64-1": "tutorial's 2-64-64-1",
     CUSTOM: "custom settings",
 }
 LOSS_LABELS = {
-    "ce": "cross-entropy, summed (default)",
-    "sse": "½ squared error, summed (the reference's)",
+    "ce": "cross-entropy, summed",
+    "sse": "½ squared error (tutorial)",
     "mse": "squared error, mean",
     "bce": "cross-entropy, mean",
 }
-OPTIMIZER_LABELS = {"sgd": "gradient descent (the reference's)", "momentum": "momentum", "adam": "Adam"}
+OPTIMIZER_LABELS = {"sgd": "gradient descent", "momentum": "momentum", "adam": "Adam"}
 REFERENCE_PRINT = (0.03724313, 0.95885516, 0.9641076, 0.03937037)  # what the tutorial's 2-64-1 printed
 
 
@@ -188,9 +188,10 @@ class XorView:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def train(config: XorConfig) -> XorView:
-    """Train ``config`` (see :func:`engine.xor.mlp.train_xor`) and keep what the page draws."""
-    result = train_xor(config)
+def train(config: XorConfig, steps: int | None = None) -> XorView:
+    """Train ``config`` (see :func:`engine.xor.mlp.train_xor`) and keep what the page draws;
+    ``steps=0``: the network as it starts."""
+    result = untrained(config) if steps == 0 else train_xor(config)
     with np.errstate(all="ignore"):
         trace = result.model.forward(XOR_X)
         grid = decision_grid(result, resolution=GRID)
@@ -213,8 +214,9 @@ def shown_config(current: XorConfig | None) -> XorConfig:
 
 
 def replay_steps(steps: int, points: int = 10) -> list[int]:
-    """Steps at which the replay slider can stop: about ``points`` of them, ending at ``steps``."""
-    return sorted({max(1, round(steps * k / points)) for k in range(1, points + 1)})
+    """Steps at which the replay slider can stop: 0 (the network as it starts), then about ``points``
+    more, ending at ``steps``."""
+    return sorted({0} | {max(1, round(steps * k / points)) for k in range(1, points + 1)})
 
 
 def replay_key(shown: XorConfig, marks: list[int]) -> str:
@@ -230,4 +232,4 @@ def view_at(shown: XorConfig, final: XorView, step: int) -> XorView:
     """The network of ``shown`` after ``step`` steps (retrained from the same start, cached)."""
     if step >= final.config.steps or final.status != "finished":
         return final
-    return train(shown.replace(steps=step))
+    return train(shown, 0) if step == 0 else train(shown.replace(steps=step))

@@ -144,7 +144,7 @@ def test_reference_check_prints_every_weight_and_they_agree(page):
     frame = reference_table(page)
     assert frame["weight"].tolist()[6:] == ["W(0,0)", "W(0,1)", "W(1,0)", "W(1,1)"]
     assert (frame["|difference|"] < 1e-8).all()
-    lines = page.code[0].value.splitlines()
+    lines = page.code[1].value.splitlines()  # code[0] is the header's Copy-link box
     assert len(lines) == 10 and lines[6].startswith("W(0,0): numerical ")
     w = frame.set_index("weight")["backprop"]
     assert w["W(0,0)"] == w["W(1,0)"] and w["W(0,1)"] == w["W(1,1)"]  # both rows alike, as the reference

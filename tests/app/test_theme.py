@@ -25,7 +25,55 @@ def test_each_pages_figures_take_the_shared_look(page):
     assert fig.layout.font.size == theme.FONT
     assert fig.layout.title.font.size == theme.FONT + 2
     assert fig.layout.title.x == 0.0
-    assert fig.layout.margin.to_plotly_json() == theme.MARGIN
+    margin = fig.layout.margin.to_plotly_json()
+    assert {k: margin[k] for k in "lrb"} == {k: theme.MARGIN[k] for k in "lrb"}
+    assert margin["t"] in (theme.MARGIN["t"], theme.LEGEND_TOP)  # a legend gets a row of its own
+
+
+def _font_sizes(obj, inside_font=False):
+    """Every font size set anywhere in a figure's JSON."""
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k == "size" and inside_font and isinstance(v, (int, float)):
+                yield v
+            else:
+                yield from _font_sizes(v, k.endswith("font"))
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            yield from _font_sizes(v, inside_font)
+
+
+@pytest.fixture
+def presenting():
+    theme.presenting(True)
+    yield
+    theme.presenting(False)
+
+
+@pytest.mark.parametrize("page", FIGURES)
+def test_presentation_mode_draws_every_chart_text_at_18px_or_more(page, presenting):
+    fig = FIGURES[page]().to_plotly_json()
+    sizes = list(_font_sizes(fig))
+    assert fig["layout"]["font"]["size"] >= theme.PRESENT_FONT  # what ticks and labels inherit
+    assert sizes and min(sizes) >= theme.PRESENT_FONT, sizes
+    assert fig["layout"]["title"]["font"]["size"] > fig["layout"]["font"]["size"]  # scaled alike
+
+
+def test_presentation_mode_raises_the_unrolled_grids_text_too(presenting):
+    from engine import Config
+    from engine.analysis.explain import unroll_sum
+    from engine.model import SequenceModel
+    model = SequenceModel(Config(hidden=4, bits=8))
+    u = unroll_sum(model, 127, 1, 8)
+    fig = unrolled.unrolled_figure(u.a_bits, u.b_bits, u.carry_in, u.layers[0].h, u.prob, u.pred, u.sum_bits,
+                                   u.carry_out, u.wrong, step=0).to_plotly_json()
+    sizes = list(_font_sizes(fig))
+    assert min(sizes) >= theme.PRESENT_FONT, sizes
+
+
+def test_presentation_mode_is_off_by_default_and_leaves_the_plain_look():
+    assert not theme.presenting()
+    assert min(_font_sizes(FIGURES["unrolled"]().to_plotly_json())) < theme.PRESENT_FONT
 
 
 def test_layout_lets_a_figure_override_the_defaults():

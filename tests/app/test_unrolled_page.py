@@ -23,7 +23,7 @@ def unrolled_chart(at):
     """The aligned step-through figure (the first chart of the page)."""
     spec = charts(at)[0]
     titles = [a["text"] for a in spec["layout"]["annotations"]]
-    assert titles[0] == "inputs", titles
+    assert titles[0].startswith("inputs"), titles
     return spec
 
 
@@ -36,8 +36,8 @@ def array(value) -> np.ndarray:
 
 
 def input_rows(at):
-    z = array(unrolled_chart(at)["data"][0]["z"])  # rows a, b, carry in; columns LSB first
-    return z.astype(int).tolist()
+    data = unrolled_chart(at)["data"]  # rows a, b, then the carry in (its own panel); columns LSB first
+    return array(data[0]["z"]).astype(int).tolist() + array(data[1]["z"]).astype(int).tolist()
 
 
 def outlined_step(at) -> float:

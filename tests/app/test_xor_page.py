@@ -33,7 +33,7 @@ def test_default_network_gets_all_four_right_and_draws_every_view(page):
     p = frame["prediction"].tolist()
     assert p[0] < 0.05 and p[3] < 0.05 and p[1] > 0.95 and p[2] > 0.95
     assert metrics(page)["Network"] == "2-64-1" and metrics(page)["Right answers"] == "4 / 4"
-    assert page.code[0].value.splitlines()[1].startswith("in: [0. 1.] pred: [0.98")  # as the reference
+    assert page.code[1].value.splitlines()[1].startswith("in: [0. 1.] pred: [0.98")  # as the reference
     keys = {c.key for c in page.get("plotly_chart")}
     assert keys == {"xor.loss_chart", "xor.boundary_chart", "xor.hidden_chart1"}
     boundary = chart(page, "xor.boundary_chart")

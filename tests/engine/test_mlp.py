@@ -283,3 +283,13 @@ def test_unit_order_puts_the_units_firing_for_xor_one_first():
                   [0.8, 0.2, 0.5, 0.0],
                   [0.2, 0.8, 0.5, 0.0]])  # the four inputs x four units
     assert unit_order(h, TARGETS).tolist() == [0, 2, 3, 1]  # ties and NaN keep their place
+
+
+def test_untrained_is_the_network_training_starts_from():
+    config = XorConfig(steps=1, seed=5)
+    start = mlp.untrained(config)
+    assert start.steps == 0 and start.status == "finished"
+    np.testing.assert_array_equal(start.predictions, mlp.build(config).predict(XOR_X))
+    one = train_xor(config)  # its first loss is measured on that same starting network
+    z = mlp.build(config).forward(XOR_X).z
+    assert one.losses[0] == pytest.approx(loss_and_grad(config.loss, z, XOR_Y)[0])
