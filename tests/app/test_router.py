@@ -42,6 +42,7 @@ def test_training_goes_on_and_the_status_updates_on_another_page(app):
 
 
 def test_a_full_run_trains_one_chunk_however_many_live_views_the_page_has(app):
+    app.query_params["steps"] = "10000000"  # a budget no chunk can finish
     at = app.run()
     at.button(key="train.play").click().run()  # the Train page has a driving view, then the status bar
     lab = at.session_state["lab"]

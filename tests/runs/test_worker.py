@@ -48,7 +48,7 @@ def test_the_classic_loop_runs_the_same_way(tmp_path):
 
 
 def test_pause_takes_effect_in_the_next_turn_with_no_further_step(tmp_path):
-    store, run_id = new_run(tmp_path)
+    store, run_id = new_run(tmp_path, CONFIG.replace(steps=1_000_000))  # a budget no turn can finish
     w = Worker(store, run_id)
     w.turn()
     step = w.trainer.step
