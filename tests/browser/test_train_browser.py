@@ -32,8 +32,13 @@ def test_play_trains_and_the_status_and_loss_chart_update(app_url, page):
     assert page.locator("[data-testid='stException']").count() == 0
     save_screenshot(page, "train_playing")
 
-    # The default budget runs out within seconds; the page then settles in a final state.
-    page.locator(".st-key-status_bar").get_by_text("solved").wait_for(timeout=60_000)
-    assert step.inner_text() == "1,000"
-    assert page.get_by_text("Example sums (6 of 6 right)").is_visible()
+    # The default run is solved within seconds and pauses there ("Pause when solved" is on by
+    # default): the status says at which step, and the loss and accuracy charts mark it.
+    page.locator(".st-key-status_bar").get_by_text("Solved at step").wait_for(timeout=60_000)
+    shown = step.inner_text()
+    assert page.locator(".st-key-status_bar").get_by_text(f"Solved at step {shown}").is_visible()
+    for chart in ("loss", "accuracy"):
+        mark = page.locator(f".st-key-train-{chart}_chart").get_by_text(f"solved at step {shown}")
+        mark.wait_for()
+    assert page.locator(".st-key-status_bar").get_by_text("solved").first.is_visible()
     save_screenshot(page, "train_solved")
