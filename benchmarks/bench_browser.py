@@ -13,8 +13,9 @@ Measured:
 (b) loss-chart refreshes per second: a poller in the page counts how often the drawn loss line
     changes. Target: at least 4 per second.
 
-``--clicks N`` measures instead, while training runs (the same configuration, "Pause when solved"
-off), the time from a click to its visible effect, N times each (median and worst):
+``--clicks N [--speed NAME]`` measures instead, while training runs (the same configuration,
+"Pause when solved" off, the speed NAME), the time from a click to its visible effect, N times
+each (median and worst):
 
 - Pause: the status bar reads "paused";
 - Step (pressed while training): the status bar reads "paused" and shows a later step;
@@ -142,7 +143,18 @@ STEP_AFTER = """(before) => {
 UNROLLED_STEP = "(t) => document.body.innerText.includes(`Step ${t} of 7`)"
 
 
-def click_run(rounds: int) -> dict:
+def set_speed(page, name: str) -> None:
+    """Move the Speed slider to ``name`` with the keyboard, as a user could."""
+    slider = page.locator("[data-testid='stSlider']").filter(has_text="Speed").get_by_role("slider").first
+    slider.focus()
+    for _ in range(len(SPEEDS)):
+        slider.press("ArrowLeft")  # the first speed
+    for _ in range(list(SPEEDS).index(name)):
+        slider.press("ArrowRight")
+    wait_for_app_idle(page)
+
+
+def click_run(rounds: int, speed: str = "normal") -> dict:
     """Median and worst click-to-visible-effect times while training (see the module docstring)."""
     from playwright.sync_api import sync_playwright
 
@@ -155,6 +167,7 @@ def click_run(rounds: int) -> dict:
         open_app(page, f"{url}/?{query}")
         button = lambda name: page.get_by_role("button", name=name, exact=True)  # noqa: E731
         page.get_by_text("Pause when solved").click()  # keep training past the solved step
+        set_speed(page, speed)
         for _ in range(rounds):
             for what in ("pause", "step"):
                 button("Play").click()
@@ -191,12 +204,7 @@ def class_speed_page() -> dict:
         browser = launch_chromium(p)
         page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
         open_app(page, url)
-        slider = page.locator("[data-testid='stSlider']").filter(has_text="Speed").get_by_role("slider").first
-        slider.focus()
-        for _ in range(len(SPEEDS)):
-            slider.press("ArrowLeft")  # the first speed, "class"
-        page.get_by_text("class", exact=True).first.wait_for()
-        wait_for_app_idle(page)
+        set_speed(page, "class")
         t0 = time.perf_counter()
         page.get_by_role("button", name="Play", exact=True).click()
         page.wait_for_function(STATE_IS, arg="solved", polling=100, timeout=120_000)
@@ -238,6 +246,7 @@ def main(argv=None) -> int:
     ap.add_argument("--engine-seconds", type=float, default=3.0, help="how long to time the headless engine")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--clicks", type=int, default=0, help="measure click-to-effect times, N rounds each")
+    ap.add_argument("--speed", default="normal", choices=list(SPEEDS), help="the speed for --clicks")
     ap.add_argument("--class-speed", action="store_true", help="time the default run at the class speed")
     args = ap.parse_args(argv)
     if args.clicks or args.class_speed:
@@ -246,7 +255,7 @@ def main(argv=None) -> int:
             res["class_worker"] = class_speed_worker()
             res["class_page"] = class_speed_page()
         if args.clicks:
-            res["clicks"] = click_run(args.clicks)
+            res["clicks"] = click_run(args.clicks, args.speed)
         print(json.dumps(res, indent=2))
         ok = all(v["median_s"] <= 0.3 for k, v in res.get("clicks", {}).items() if isinstance(v, dict))
         ok &= all(20 <= r["seconds"] <= 40 for k, r in res.items() if k.startswith("class"))
