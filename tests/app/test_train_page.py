@@ -59,6 +59,7 @@ def test_page_renders_its_views_without_exception(app):
 
 def test_step_trains_one_chunk_and_pauses(app):
     at = app.run()
+    at.checkbox(key="train.auto_pause.w").uncheck().run()  # one chunk may reach the solved step
     at.button(key="train.step").click().run()
     tr = lab(at).trainer
     assert tr.step > 0
@@ -72,6 +73,7 @@ def test_step_trains_one_chunk_and_pauses(app):
 
 def test_play_advances_on_every_run_and_pause_stops(app):
     at = open_with(app, Config(steps=1_000_000))  # a budget no tick can finish
+    at.checkbox(key="train.auto_pause.w").uncheck().run()  # train on past the solved step
     at.button(key="train.play").click().run()
     steps = [lab(at).trainer.step]
     for _ in range(3):
@@ -260,7 +262,8 @@ def test_pause_when_solved_stops_at_the_step_that_solves(app):
 
 def test_no_solved_mark_before_the_run_is_solved(app):
     at = app.run()
-    at.button(key="train.step").click().run()
+    at.select_slider(key="train.speed.w").set_value("class").run()
+    at.button(key="train.step").click().run()  # one step at the class speed
     assert lab(at).trainer.solved_at_step is None
     assert "shapes" not in chart(at, "train.loss_chart")["layout"] and not at.success
 

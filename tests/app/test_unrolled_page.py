@@ -264,6 +264,7 @@ def test_a_truncated_model_file_is_refused_with_a_message():
 
 def test_the_probe_curve_follows_training_on_another_page(app):
     at = app.run()  # the Train page
+    at.checkbox(key="train.auto_pause.w").uncheck().run()  # train on past the solved step
     at.button(key="train.play").click().run()
     for _ in range(3):
         at.run()
