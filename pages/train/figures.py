@@ -27,16 +27,17 @@ from ui.theme import (  # noqa: F401
 )
 
 
-def solved_marks(solved_at: int | None) -> dict:
+def solved_marks(solved_at: int | None, at: str = "top") -> dict:
     """Layout additions marking the step at which the run was solved: a dotted vertical line with a
-    label at its top (none when not solved)."""
+    label beside it, to its left, at the ``at`` ("top" or "bottom") of the plot, where the curves
+    leave room and the legend is not (none when not solved)."""
     if solved_at is None:
         return {}
     line = {"type": "line", "xref": "x", "yref": "paper", "x0": solved_at, "x1": solved_at, "y0": 0, "y1": 1,
             "line": {"color": GREEN, "width": 2, "dash": "dot"}, "layer": "below"}
-    label = {"text": f"solved at step {solved_at:,}", "x": solved_at, "xref": "x", "y": 1.0, "yref": "paper",
-             "xanchor": "left", "yanchor": "top", "showarrow": False, "bgcolor": "rgba(255,255,255,0.7)",
-             "font": {"size": FONT, "color": GREEN}}
+    label = {"text": f"solved at step {solved_at:,}", "x": solved_at, "xref": "x", "y": float(at == "top"),
+             "yref": "paper", "xanchor": "right", "yanchor": at, "showarrow": False,
+             "bgcolor": "rgba(255,255,255,0.7)", "font": {"size": FONT, "color": GREEN}}
     return {"shapes": [line], "annotations": [label]}
 
 
@@ -58,7 +59,7 @@ def loss_figure(step: np.ndarray, loss: np.ndarray, eval_step: np.ndarray | None
         data.append(_line(ex, ey, "evaluation loss", COLORS["eval"], ".4g"))
         if two:
             data[-1].update(yaxis="y2")
-    empty, marks = _empty_note(data[:1], "No training yet"), solved_marks(solved_at)
+    empty, marks = _empty_note(data[:1], "No training yet"), solved_marks(solved_at, "bottom")
     if not two:
         return _figure(data, "Loss (log scale)", revision,
                        **{"xaxis": _step_axis(), "yaxis": _log_axis(y, ey), **marks, **empty})
