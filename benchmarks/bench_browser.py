@@ -13,7 +13,23 @@ Measured:
 (b) loss-chart refreshes per second: a poller in the page counts how often the drawn loss line
     changes. Target: at least 4 per second.
 
-Usage: ``python benchmarks/bench_browser.py [--seconds 10] [--engine-seconds 3] [--json]``
+``--clicks N [--speed NAME]`` measures instead, while training runs (the same configuration,
+"Pause when solved" off, the speed NAME), the time from a click to its visible effect, N times
+each (median and worst):
+
+- Pause: the status bar reads "paused";
+- Step (pressed while training): the status bar reads "paused" and shows a later step;
+- the Unrolled page's next-step button: the page shows the next step ("Step t+1 of 7").
+  Target: a median within 0.3 s for each.
+
+``--class-speed`` times the default configuration (its 1,000-step budget, "Pause when solved"
+on) at the *class* speed until it is solved, both in the page (Speed set to class) and in a
+worker process of the run service (the ``pace`` command), where it also records when each step
+reached the store (polled every 10 ms): the gaps show whether steps come evenly. Target: solved
+in 20-40 s.
+
+Usage: ``python benchmarks/bench_browser.py [--seconds 10] [--engine-seconds 3] [--clicks N]
+[--class-speed] [--json]``
 """
 
 from __future__ import annotations
@@ -21,7 +37,9 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import statistics
 import sys
+import tempfile
 import time
 import urllib.parse
 from pathlib import Path
@@ -29,10 +47,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "browser")]
 
-from browser_helpers import launch_chromium, open_app, running_app  # noqa: E402
+from browser_helpers import launch_chromium, open_app, running_app, wait_for_app_idle  # noqa: E402
 
 from engine import Config, Trainer  # noqa: E402
+from runs import RunService  # noqa: E402
+from runs.worker import CLASS_PACE  # noqa: E402
 from ui.link import to_params  # noqa: E402
+from ui.live import SPEEDS  # noqa: E402
 
 CONFIG = Config().replace(steps=1_000_000)
 
@@ -97,12 +118,148 @@ def browser_run(seconds: float) -> dict:
     }
 
 
+def _state(page) -> str:
+    return page.locator(".st-key-status_bar [data-testid='stMetricValue']").first.inner_text()
+
+
+def _timed_click(page, locator, done_js: str, arg=None) -> float:
+    """Seconds from the click to ``done_js`` (a JS predicate) holding, polled at every animation frame."""
+    locator.wait_for(state="visible")
+    t0 = time.perf_counter()
+    locator.click()
+    page.wait_for_function(done_js, arg=arg, polling="raf", timeout=30_000)
+    return time.perf_counter() - t0
+
+
+STATE_IS = """(word) => {
+  const v = document.querySelector(".st-key-status_bar [data-testid='stMetricValue']");
+  return v && v.innerText.includes(word);
+}"""
+STEP_AFTER = """(before) => {
+  const v = document.querySelectorAll(".st-key-status_bar [data-testid='stMetricValue']");
+  return v.length > 1 && v[0].innerText.includes('paused')
+    && parseInt(v[1].innerText.replace(/,/g, '')) > before;
+}"""
+UNROLLED_STEP = "(t) => document.body.innerText.includes(`Step ${t} of 7`)"
+
+
+def set_speed(page, name: str) -> None:
+    """Move the Speed slider to ``name`` with the keyboard, as a user could."""
+    slider = page.locator("[data-testid='stSlider']").filter(has_text="Speed").get_by_role("slider").first
+    slider.focus()
+    for _ in range(len(SPEEDS)):
+        slider.press("ArrowLeft")  # the first speed
+    for _ in range(list(SPEEDS).index(name)):
+        slider.press("ArrowRight")
+    wait_for_app_idle(page)
+
+
+def click_run(rounds: int, speed: str = "normal") -> dict:
+    """Median and worst click-to-visible-effect times while training (see the module docstring)."""
+    from playwright.sync_api import sync_playwright
+
+    query = urllib.parse.urlencode(to_params(CONFIG))
+    out = {"pause": [], "step": [], "unrolled_next": []}
+    log = ROOT / "artifacts" / "bench_clicks_streamlit.log"
+    with running_app(log_path=log) as url, sync_playwright() as p:
+        browser = launch_chromium(p)
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        open_app(page, f"{url}/?{query}")
+        button = lambda name: page.get_by_role("button", name=name, exact=True)  # noqa: E731
+        page.get_by_text("Pause when solved").click()  # keep training past the solved step
+        set_speed(page, speed)
+        for _ in range(rounds):
+            for what in ("pause", "step"):
+                button("Play").click()
+                page.wait_for_function(STATE_IS, arg="training", polling="raf")
+                page.wait_for_timeout(700)  # training for a while: charts redrawing
+                if what == "pause":
+                    out["pause"].append(_timed_click(page, button("Pause"), STATE_IS, "paused"))
+                else:
+                    out["step"].append(_timed_click(page, button("Step"), STEP_AFTER, shown_step(page)))
+        button("Play").click()  # training goes on while the Unrolled page is open
+        page.get_by_role("link", name="Unrolled").first.click()
+        page.get_by_text("Where the carry lives").wait_for()
+        nxt = page.locator(".st-key-unrolled-next button").first
+        for i in range(rounds):
+            t = i % 7 + 1
+            if t == 1 and i:
+                page.locator(".st-key-unrolled-first button").first.click()
+                page.wait_for_function(UNROLLED_STEP, arg=0, polling="raf")
+            page.wait_for_timeout(500)
+            out["unrolled_next"].append(_timed_click(page, nxt, UNROLLED_STEP, t))
+        training = "training" in _state(page)
+        browser.close()
+    res = {k: {"median_s": statistics.median(v), "max_s": max(v), "n": len(v)} for k, v in out.items()}
+    res["still_training_on_unrolled"] = training
+    return res
+
+
+def class_speed_page() -> dict:
+    """Seconds from Play to "solved" in the page at the class speed, default configuration."""
+    from playwright.sync_api import sync_playwright
+
+    log = ROOT / "artifacts" / "bench_class_streamlit.log"
+    with running_app(log_path=log) as url, sync_playwright() as p:
+        browser = launch_chromium(p)
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        open_app(page, url)
+        set_speed(page, "class")
+        t0 = time.perf_counter()
+        page.get_by_role("button", name="Play", exact=True).click()
+        page.wait_for_function(STATE_IS, arg="solved", polling=100, timeout=120_000)
+        seconds = time.perf_counter() - t0
+        solved = page.get_by_text(re.compile(r"Solved at step [\d,]+")).first.inner_text()
+        browser.close()
+    return {"seconds": seconds, "status": solved}
+
+
+def class_speed_worker() -> dict:
+    """Seconds from "resume" to "solved" in a worker at the class pace; gaps between steps arriving."""
+    with tempfile.TemporaryDirectory() as folder:
+        service = RunService(folder)
+        try:
+            run_id, key = service.start(Config(), pause_when_solved=True, paused=True)
+            while service.store.read_run(run_id)["state"] != "paused":
+                time.sleep(0.01)
+            service.command(run_id, key, "pace", CLASS_PACE)
+            t0 = time.perf_counter()
+            service.command(run_id, key, "resume")
+            arrivals, last = [], 0
+            while (run := service.store.read_run(run_id))["state"] in ("queued", "training"):
+                if run["step"] != last:
+                    arrivals.append((time.perf_counter(), run["step"] - last))
+                    last = run["step"]
+                time.sleep(0.01)
+            seconds = time.perf_counter() - t0
+        finally:
+            service.close()
+    gaps = [b[0] - a[0] for a, b in zip(arrivals, arrivals[1:], strict=False)]
+    return {"seconds": seconds, "state": run["state"], "solved_at": run["solved_at"],
+            "max_steps_per_arrival": max(n for _, n in arrivals), "gap_median_s": statistics.median(gaps),
+            "gap_p95_s": sorted(gaps)[int(0.95 * len(gaps))], "gap_max_s": max(gaps)}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=float, default=10.0, help="how long to watch the page train")
     ap.add_argument("--engine-seconds", type=float, default=3.0, help="how long to time the headless engine")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
+    ap.add_argument("--clicks", type=int, default=0, help="measure click-to-effect times, N rounds each")
+    ap.add_argument("--speed", default="normal", choices=list(SPEEDS), help="the speed for --clicks")
+    ap.add_argument("--class-speed", action="store_true", help="time the default run at the class speed")
     args = ap.parse_args(argv)
+    if args.clicks or args.class_speed:
+        res = {}
+        if args.class_speed:
+            res["class_worker"] = class_speed_worker()
+            res["class_page"] = class_speed_page()
+        if args.clicks:
+            res["clicks"] = click_run(args.clicks, args.speed)
+        print(json.dumps(res, indent=2))
+        ok = all(v["median_s"] <= 0.3 for k, v in res.get("clicks", {}).items() if isinstance(v, dict))
+        ok &= all(20 <= r["seconds"] <= 40 for k, r in res.items() if k.startswith("class"))
+        return 0 if ok else 1
 
     eng = engine_rate(args.engine_seconds)
     res = browser_run(args.seconds)

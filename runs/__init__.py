@@ -15,7 +15,8 @@ Never imports streamlit. How a page uses it::
     service.queue_position(run_id)                 # 1, 2, ... while it waits for a slot; else None
     service.delete(run_id, key)                    # stop its worker, remove everything stored
     service.command(run_id, key, "pause")          # also "resume", ("step", 10), ("lr", 0.01),
-    service.command(run_id, key, "step", 10)       # ("steps", 5000), ("pause_when_solved", 1), "stop"
+    service.command(run_id, key, "step", 10)       # ("steps", 5000), ("pause_when_solved", 1), "stop",
+    service.command(run_id, key, "pace", 6.0)      # at most 6 steps/s, evenly spread (0: full speed)
     store = service.store                          # or runs.Store(): reading needs no key
     run = store.read_run(run_id)                   # dict: state, message, step, samples, lr, best_exact,
                                                    # solved_at, config (dict), origin, owner, times

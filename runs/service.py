@@ -11,6 +11,7 @@ through the store and notices dead workers. Runs a dead server left active becom
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 import subprocess
@@ -150,6 +151,8 @@ class RunService:
                 Config.from_dict(run["config"]).replace(**{field: value if kind == "lr" else int(value)})
             except (ValueError, TypeError) as e:
                 raise RunError(str(e)) from None
+        if kind == "pace" and not 0 <= float(value or 0) < math.inf:
+            raise RunError(f"a pace is steps per second (0: as fast as possible), not {value!r}")
         with self._lock:
             alive = self._alive(run_id)
             if not alive and elsewhere(run):  # another process (the command line) trains it
@@ -164,7 +167,7 @@ class RunService:
                     self._queue.append(run_id)
                     if not alive:
                         self.store.update_run(run_id, state="queued", heartbeat=time.time())
-            elif alive:
+            elif alive or kind == "pace":  # a pace waits for the run's next worker, if none runs
                 self.store.send_command(run_id, kind, value)
             else:
                 self._command_idle(run, kind, value)

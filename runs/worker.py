@@ -3,7 +3,10 @@
 Loop: take commands -> advance a time-boxed chunk (~50 ms) -> append the new
 history rows -> publish a weights snapshot (about twice a second) ->
 checkpoint the whole training state (every few seconds and on pause, stop and
-the end of the run). A worker started by the run service checks each turn
+the end of the run). A paced run (the ``pace`` command, steps per second)
+trains single steps (or small groups at high paces) spread evenly in time,
+taking commands while it waits, so charts move smoothly and pause stays
+immediate. A worker started by the run service checks each turn
 that its parent is still there and, if not, checkpoints, marks the run
 interrupted and exits. Runs at a lower OS priority than the server.
 """
@@ -11,6 +14,8 @@ interrupted and exits. Runs at a lower OS priority than the server.
 from __future__ import annotations
 
 import argparse
+import collections
+import math
 import os
 import time
 import traceback
@@ -29,7 +34,9 @@ IDLE_POLL = 0.05  # seconds between looks at the command queue while paused
 HEARTBEAT_EVERY = 1.0  # a paused worker still says it is alive this often
 IDLE_EXIT = 120.0  # a worker paused this long exits (the run stays paused, resumable)
 NICE = 10  # added to the worker's niceness: pages answer first
-COMMANDS = ("pause", "resume", "step", "lr", "steps", "pause_when_solved", "stop")
+COMMANDS = ("pause", "resume", "step", "lr", "steps", "pause_when_solved", "pace", "stop")
+CLASS_PACE = 6.0  # steps per second of the "class" speed: the default preset solves (step ~160) in ~27 s
+PACE_GROUP = 0.02  # seconds of steps (at the pace) trained together, so high paces need no 1 ms sleeps
 
 
 class Worker:
@@ -64,6 +71,9 @@ class Worker:
         self.pause_when_solved = run["pause_when_solved"]
         self.state = "paused" if paused else "training"
         self.step_target: int | None = None  # set by "step N": pause when reached
+        self.pace: float | None = None  # steps per second (None: as fast as possible)
+        self.next_due = 0.0  # monotonic time the next paced group may start
+        self.paced = collections.deque(maxlen=4096)  # (monotonic start, steps) of recent paced groups
         self.last_snapshot = self.last_checkpoint = self.last_beat = 0.0
         self.idle_since = time.monotonic()
         self._record(state=self.state, started=run["started"] or time.time(), message="",
@@ -118,6 +128,10 @@ class Worker:
             if tr.done and self.state == "training":
                 return self._finish()
             self._record()
+        elif kind == "pace":
+            pace = float(value or 0)
+            self.pace = pace if math.isfinite(pace) and pace > 0 else None
+            self.next_due = 0.0
         elif kind == "pause_when_solved":
             self.pause_when_solved = bool(value)
             self._record(pause_when_solved=int(self.pause_when_solved))
@@ -159,7 +173,10 @@ class Worker:
             time.sleep(IDLE_POLL)
             return True
         limit = None if self.step_target is None else self.step_target - tr.step
-        tr.advance_for(CHUNK, max_steps=limit, stop_when_solved=self.pause_when_solved)
+        if self.pace is None:
+            tr.advance_for(CHUNK, max_steps=limit, stop_when_solved=self.pause_when_solved)
+        elif not self._paced_group(now, limit):
+            return True
         if tr.done:
             return self._finish()
         if self.pause_when_solved and tr.solved_at_step == tr.step:
@@ -170,6 +187,23 @@ class Worker:
         else:
             self._record(snapshot=now - self.last_snapshot >= SNAPSHOT_EVERY,
                          checkpoint=now - self.last_checkpoint >= self.checkpoint_every)
+        return True
+
+    def _paced_group(self, now: float, limit: int | None) -> bool:
+        """Train the next group of steps if it is due; otherwise wait a little (at most ``IDLE_POLL``,
+        so commands are taken meanwhile) and return False. Groups start at least ``group / pace``
+        seconds apart, so the pace is an upper bound; a late group starts the schedule afresh
+        rather than catching up in a burst."""
+        if now < self.next_due:
+            if now - self.last_beat > HEARTBEAT_EVERY:
+                self._record()
+            time.sleep(min(IDLE_POLL, self.next_due - now))
+            return False
+        group = max(1, int(self.pace * PACE_GROUP))
+        n = group if limit is None else min(group, limit)
+        start = time.monotonic()
+        self.next_due = start + n / self.pace
+        self.paced.append((start, self.trainer.advance(n, stop_when_solved=self.pause_when_solved)))
         return True
 
     def run(self) -> None:

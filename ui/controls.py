@@ -180,8 +180,9 @@ def run_controls(key: str = "train") -> None:
     cols[3].button("Reset", key=_k(key, "reset"), icon=":material/restart_alt:", on_click=reset_to_widgets,
                    width="stretch", help="Start again from fresh weights with the settings in the sidebar.")
     cols[4].select_slider("Speed", list(live.SPEEDS), key=W.key("speed"), on_change=W.keep, args=("speed",),
-                          help="Training time per update of the page: crawl shows single steps, "
-                               "fast trains longer between updates.")
+                          help="Training time per update of the page: class trains a few steps a second, "
+                               "evenly, to talk over; crawl shows single steps, fast trains longer "
+                               "between updates.")
     cols[5].checkbox("Pause when solved", key=W.key("auto_pause"), on_change=W.keep, args=("auto_pause",),
                      help="Stop the first time every sum of the evaluation set is right.")
     lab.speed = live.SPEEDS[W.value("speed")]

@@ -11,6 +11,9 @@ holds the session for more than one time box. A click waits for the run in
 progress, so keeping ticks short keeps the page responsive. A view rerun on
 its own timer is a run of its own and trains.
 
+At the ``class`` speed a tick trains the steps that are due at ``runs.worker.CLASS_PACE`` steps
+per second (none, one, rarely two), so the charts move evenly at a pace a teacher can talk over.
+
 Pages use:
 
 - ``@view()`` / ``@view(every=3, drive=False)`` / ``view(func, idle_every=0.8)()`` -- make a live view
@@ -29,24 +32,44 @@ import time
 
 import streamlit as st
 
+from runs.worker import CLASS_PACE
 from ui import present
 from ui.session import session, state_label, track_probe
 
 TICK_SECONDS = 0.1  # training time per tick at speed 1
 INTERVAL = 0.1  # seconds between live-view reruns while playing
-SPEEDS = {"crawl": 0.02, "slow": 0.25, "normal": 1.0, "fast": 2.0}  # label -> time-box multiple
+CLASS = -1.0  # the speed value of "class": paced at CLASS_PACE steps per second, not a time box
+SPEEDS = {"class": CLASS, "crawl": 0.02, "slow": 0.25, "normal": 1.0, "fast": 2.0}  # label -> time-box x
+MAX_DUE = 3  # at most this many paced steps in one tick (a late tick does not catch up in a burst)
+RESTART_AFTER = 1.0  # seconds behind the schedule after which pacing starts afresh (after a pause)
+_PACE_CLOCK = "live.pace_clock"  # when the next paced step is due (perf_counter), in session state
 _VIEWS = "live.page_views"  # how many page views called advance() in this full run
 _RUN = "live.page_run"  # a token set for the length of a full script run by page_run()
 
 
-def _chunk(lab, seconds: float) -> int:
-    """Train for about ``seconds``; stop playing on trouble. Returns steps taken."""
+def _due() -> int:
+    """The paced steps due now at ``CLASS_PACE`` (0 to ``MAX_DUE``); moves the pace clock on."""
+    now = time.perf_counter()
+    due = st.session_state.get(_PACE_CLOCK)
+    if due is None or now - due > RESTART_AFTER:  # a first tick, or one after a pause: start afresh
+        due = now
+    if now < due:
+        return 0
+    n = min(MAX_DUE, int((now - due) * CLASS_PACE) + 1)
+    st.session_state[_PACE_CLOCK] = due + n / CLASS_PACE
+    return n
+
+
+def _chunk(lab, seconds: float, steps: int | None = None) -> int:
+    """Train for about ``seconds`` (or exactly ``steps``); stop playing on trouble. Returns steps taken."""
     tr = lab.trainer
     solved_before = tr.solved_at_step is not None
     track_probe(lab)  # a new series starts where training does
     try:
-        # at least one step, about ``seconds`` long; with auto-pause it stops at the step that solves
-        n = tr.advance_for(seconds, stop_when_solved=lab.auto_pause)
+        if steps is not None:
+            n = tr.advance(steps, stop_when_solved=lab.auto_pause)
+        else:  # at least one step, about ``seconds`` long; with auto-pause it stops at the step that solves
+            n = tr.advance_for(seconds, stop_when_solved=lab.auto_pause)
     except Exception as e:  # noqa: BLE001 -- a model that fails mid-run is reported, never raised
         lab.running = False
         lab.error = f"Training stopped at step {tr.step}: {e}"
@@ -81,6 +104,9 @@ def advance() -> int:
     if lab.trainer.done:
         lab.running = False
         n = 0
+    elif lab.speed == CLASS:
+        due = _due()
+        n = _chunk(lab, 0.0, steps=due) if due else 0
     else:
         n = _chunk(lab, TICK_SECONDS * lab.speed)
     if not lab.running:
@@ -110,7 +136,7 @@ def step() -> int:
     lab.error = ""
     if lab.trainer.done:
         return 0
-    n = _chunk(lab, TICK_SECONDS * lab.speed)
+    n = _chunk(lab, 0.0, steps=1) if lab.speed == CLASS else _chunk(lab, TICK_SECONDS * lab.speed)
     lab.running = False
     return n
 
@@ -191,7 +217,8 @@ def _draw_status() -> None:
         if tr.status in ("diverged", "stalled"):
             st.error(tr.message, icon=":material/warning:")
         elif tr.solved_at_step is not None:
-            st.caption(f"Every sum of the evaluation set was right at step {tr.solved_at_step:,}.")
+            st.success(f"**Solved at step {tr.solved_at_step:,}**: every sum of the evaluation set was "
+                       "right.", icon=":material/check_circle:")
 
 
 @contextlib.contextmanager

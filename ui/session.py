@@ -90,7 +90,7 @@ class Lab:
     config: Config
     running: bool = False
     speed: float = 1.0
-    auto_pause: bool = False
+    auto_pause: bool = True
     error: str = ""
     link_warnings: list[str] = field(default_factory=list)
     rate: RateMeter = field(default_factory=RateMeter)

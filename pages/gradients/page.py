@@ -9,6 +9,7 @@ from pages.gradients import figures as F
 from pages.gradients import link as GL
 from pages.gradients import state as G
 from ui import live, page_link, present
+from ui.live_chart import live_chart
 from ui.widgets import setting_widget
 
 P = G.P
@@ -75,16 +76,16 @@ def bptt_view():
             what = G.ss().get(P + "what", "dh")
             d = (g.dh if what == "dh" else g.dpre)[layer][:, 0, :].T  # (H, T)
             symbol = "dL/dh" if what == "dh" else "δ"
-            st.plotly_chart(F.delta_heatmap(d, f"{WHAT_LABELS[what].split(' (')[0]} of layer {layer + 1}, "
-                                               f"{SOURCE_LABELS[source]} error", symbol=symbol,
-                                            revision=f"delta{cfg}"), key=P + "delta_chart")
+            live_chart(F.delta_heatmap(d, f"{WHAT_LABELS[what].split(' (')[0]} of layer {layer + 1}, "
+                                          f"{SOURCE_LABELS[source]} error", symbol=symbol,
+                                       revision=f"delta{cfg}"), key=P + "delta_chart")
         else:
             st.info(f"Per-unit gradients are drawn for the vanilla RNN, whose backpropagation the tutorials "
                     f"derive by hand. For this {CELL_LABELS[cfg.cell]} the chart shows how much error "
                     "reaches each step.", icon=":material/info:")
     with right:
-        st.plotly_chart(F.step_norm_figure(g.dh_norm, "Size of the gradient reaching each step",
-                                           revision=f"sum{cfg}"), key=P + "sum_norm_chart")
+        live_chart(F.step_norm_figure(g.dh_norm, "Size of the gradient reaching each step",
+                                      revision=f"sum{cfg}"), key=P + "sum_norm_chart")
     present.caption(
         "Read it from the right: the last bit gets only its own output's error. Going left, each step adds "
         "its own output's error to what comes back from the step after it, multiplied by the recurrent "
@@ -97,8 +98,9 @@ def training_norm_view():
     with st.spinner("Sending a batch's error back through time…"):
         norms, where = G.training_norms()
     left, right = st.columns([1.6, 1], gap="medium", vertical_alignment="center")
-    left.plotly_chart(F.step_norm_figure(norms, "Gradient reaching each step while training",
-                                         revision=f"train{id(G.trainer())}"), key=P + "train_norm_chart")
+    with left:
+        live_chart(F.step_norm_figure(norms, "Gradient reaching each step while training",
+                                      revision=f"train{id(G.trainer())}"), key=P + "train_norm_chart")
     with right:
         present.caption(f"Measured on {where}. Point at the left end: if its bars are orders of magnitude "
                         f"below those on the right, the gradient vanishes and the early bits barely learn "

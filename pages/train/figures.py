@@ -12,6 +12,7 @@ from ui.theme import (  # noqa: F401
     BIT_ON,
     COLORS,
     FONT,
+    GREEN,
     HEIGHT,
     HIGHLIGHT,
     LINE_POINTS,
@@ -26,10 +27,24 @@ from ui.theme import (  # noqa: F401
 )
 
 
+def solved_marks(solved_at: int | None, at: str = "top") -> dict:
+    """Layout additions marking the step at which the run was solved: a dotted vertical line with a
+    label beside it, to its left, at the ``at`` ("top" or "bottom") of the plot, where the curves
+    leave room and the legend is not (none when not solved)."""
+    if solved_at is None:
+        return {}
+    line = {"type": "line", "xref": "x", "yref": "paper", "x0": solved_at, "x1": solved_at, "y0": 0, "y1": 1,
+            "line": {"color": GREEN, "width": 2, "dash": "dot"}, "layer": "below"}
+    label = {"text": f"solved at step {solved_at:,}", "x": solved_at, "xref": "x", "y": float(at == "top"),
+             "yref": "paper", "xanchor": "right", "yanchor": at, "showarrow": False,
+             "bgcolor": "rgba(255,255,255,0.7)", "font": {"size": FONT, "color": GREEN}}
+    return {"shapes": [line], "annotations": [label]}
+
+
 def loss_figure(step: np.ndarray, loss: np.ndarray, eval_step: np.ndarray | None = None,
                 eval_loss: np.ndarray | None = None, revision="loss", train_label: str | None = None,
-                eval_label: str | None = None) -> go.Figure:
-    """Training loss per step (and evaluation-set loss) on a log axis.
+                eval_label: str | None = None, solved_at: int | None = None) -> go.Figure:
+    """Training loss per step (and evaluation-set loss) on a log axis; the solved step marked.
 
     Losses of two different kinds (``train_label`` and ``eval_label`` given, e.g. the classic loop's
     summed absolute error of one sum and the evaluation set's cross-entropy) get an axis each, left
@@ -44,10 +59,10 @@ def loss_figure(step: np.ndarray, loss: np.ndarray, eval_step: np.ndarray | None
         data.append(_line(ex, ey, "evaluation loss", COLORS["eval"], ".4g"))
         if two:
             data[-1].update(yaxis="y2")
-    empty = _empty_note(data[:1], "No training yet")
+    empty, marks = _empty_note(data[:1], "No training yet"), solved_marks(solved_at, "bottom")
     if not two:
         return _figure(data, "Loss (log scale)", revision,
-                       **{"xaxis": _step_axis(), "yaxis": _log_axis(y, ey), **empty})
+                       **{"xaxis": _step_axis(), "yaxis": _log_axis(y, ey), **marks, **empty})
     left = {**_log_axis(y), "title": {"text": train_label, "font": {"color": COLORS["loss"]}}}
     right = {**_log_axis(ey), "title": {"text": eval_label, "font": {"color": COLORS["eval"]}},
              "overlaying": "y", "side": "right", "showgrid": False}
@@ -55,17 +70,17 @@ def loss_figure(step: np.ndarray, loss: np.ndarray, eval_step: np.ndarray | None
         left["showticklabels"] = right["showticklabels"] = False
         empty = {k: v for k, v in empty.items() if k != "yaxis"}
     axes = {"xaxis": _step_axis(), "yaxis": left, "yaxis2": right}
-    return _figure(data, "Losses (log scales)", revision, **{**axes, **empty})
+    return _figure(data, "Losses (log scales)", revision, **{**axes, **marks, **empty})
 
 
 def accuracy_figure(eval_step: np.ndarray, exact: np.ndarray, bit: np.ndarray,
-                    revision="accuracy") -> go.Figure:
-    """Exact-sum and bit accuracy on the evaluation set, in percent."""
+                    revision="accuracy", solved_at: int | None = None) -> go.Figure:
+    """Exact-sum and bit accuracy on the evaluation set, in percent; the solved step marked."""
     x, e, b = downsample(eval_step, exact, bit)
     data = [_line(x, 100 * e, "exact sums", COLORS["exact"], ".1f"),
             _line(x, 100 * b, "bits", COLORS["bit"], ".1f")]
     return _figure(data, "Accuracy on the evaluation set", revision, xaxis=_step_axis(), legend_y=0.0,
-                   yaxis={"range": [0, 101], "ticksuffix": "%"})
+                   yaxis={"range": [0, 101], "ticksuffix": "%"}, **solved_marks(solved_at))
 
 
 def grad_norm_figure(step: np.ndarray, grad_norm: np.ndarray, revision="grad_norm") -> go.Figure:

@@ -49,7 +49,7 @@ def loss_view():
     train, evals = tr.history.train, tr.history.evals
     classic = tr.config.algorithm == "classic"  # its training loss is another kind: an axis each
     live_chart(figures.loss_figure(train["step"], train["loss"], evals["step"], evals["eval_loss"],
-                                   revision=id(tr),
+                                   revision=id(tr), solved_at=tr.solved_at_step,
                                    train_label="one sum's summed |error|" if classic else None,
                                    eval_label="evaluation cross-entropy" if classic else None),
                key="train.loss_chart")
@@ -59,8 +59,8 @@ def loss_view():
 def accuracy_view():
     tr = state.session().trainer
     evals = tr.history.evals
-    live_chart(figures.accuracy_figure(evals["step"], evals["exact_acc"], evals["bit_acc"], revision=id(tr)),
-               key="train.accuracy_chart")
+    live_chart(figures.accuracy_figure(evals["step"], evals["exact_acc"], evals["bit_acc"], revision=id(tr),
+                                       solved_at=tr.solved_at_step), key="train.accuracy_chart")
 
 
 @live.view(every=4, drive=False)

@@ -10,6 +10,7 @@ from pages.unrolled import link as UL
 from pages.unrolled import state as U
 from pages.unrolled import truth_table as TT
 from ui import live, page_link, predictions, present
+from ui.live_chart import live_chart
 from ui.sums import fmt_bits
 from ui.theme import state_range
 
@@ -129,7 +130,7 @@ def unrolled_view():
                             u.wrong, step=t, unit_order=order, marked=marked,
                             zrange=state_range(cfg.activation, cfg.cell), extras=extras, r=r,
                             msb_left=msb_left(), revision=f"unrolled-{bits}")
-    st.plotly_chart(fig, key=K + "unrolled_chart")
+    live_chart(fig, key=K + "unrolled_chart")
     if present.on():
         st.html(table)
 
@@ -164,7 +165,7 @@ def carry_view():
     left, right = st.columns(2)
     with left:
         marked = list(corr.strong(min_abs=0.5)[:3]) or [corr.best]
-        st.plotly_chart(F.correlation_figure(corr.r, corr.ranking, marked), key=K + "corr_chart")
+        live_chart(F.correlation_figure(corr.r, corr.ranking, marked), key=K + "corr_chart")
         present.caption(f"Unit {corr.best} follows the carry best (r = {corr.r[corr.best]:+.2f}). The carry "
                         "here is the one going out of each column: after step t the state is all that "
                         "reaches step t + 1, so that is what it must remember.")
@@ -184,8 +185,8 @@ def carry_view():
                   help="The best guess of the carry from a's and b's bit at this step, without memory.")
         if U.source() == U.TRAINED:
             tracker = A.probe_series()
-            st.plotly_chart(F.probe_curve_figure(tracker.steps, tracker.accuracy, probe.baseline_acc,
-                                                 revision=id(U.session().trainer)), key=K + "probe_chart")
+            live_chart(F.probe_curve_figure(tracker.steps, tracker.accuracy, probe.baseline_acc,
+                                            revision=id(U.session().trainer)), key=K + "probe_chart")
             present.caption("Measured on a sample of sums every few seconds while the model trains, on any "
                             "page.")
     left, right = st.columns(2)
@@ -201,8 +202,8 @@ def carry_view():
                         "in; the carry out is 1 when at least two of them are 1.")
     with right:
         path = rep.projection.project(u.layers[layer].h.T) if u is not None else None
-        st.plotly_chart(F.pca_figure(rep.projection.points, rep.projection.carry, rep.projection.explained,
-                                     path=path, step=t), key=K + "pca_chart")
+        live_chart(F.pca_figure(rep.projection.points, rep.projection.carry, rep.projection.explained,
+                                path=path, step=t), key=K + "pca_chart")
         present.caption("Each dot is the hidden state after one step of one sum. Two clouds, one per carry "
                         "value, mean the network has built the two states of an adder. The line is this sum.")
 
@@ -213,8 +214,8 @@ def length_view():
     curve = A.length_curve(model, lambda done, total: bar.progress(
         done / total, text=f"Measuring accuracy at {total} widths: {done} done…"))
     bar.empty()
-    st.plotly_chart(F.length_figure(curve.widths, curve.exact_acc, curve.bit_acc, curve.train_bits,
-                                    current=U.width()), key=K + "length_chart")
+    live_chart(F.length_figure(curve.widths, curve.exact_acc, curve.bit_acc, curve.train_bits,
+                               current=U.width()), key=K + "length_chart")
     at = A.measured_at("length")
     when = f" Measured at training step {at:,}; while training runs it is remeasured every few seconds." \
         if at is not None and U.is_live() else ""

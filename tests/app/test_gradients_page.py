@@ -15,8 +15,9 @@ PAGE = "pages/gradients/page.py"
 
 
 def chart(at, key: str) -> dict:
-    (el,) = [c for c in at.get("plotly_chart") if c.key == key]
-    return json.loads(el.proto.spec)
+    """The figure a live chart (ui/live_chart.py) was sent."""
+    (el,) = [c for c in at.get("bidi_component") if c.key == key]
+    return json.loads(json.loads(el.proto.json)["figure"])
 
 
 def array(value) -> np.ndarray:
@@ -45,8 +46,9 @@ def texts(elements) -> list[str]:
 
 
 def test_page_shows_bptt_the_training_norms_and_both_checks(page):
-    keys = [c.key for c in page.get("plotly_chart")]
+    keys = [c.key for c in page.get("bidi_component")]
     assert keys == ["grad.delta_chart", "grad.sum_norm_chart", "grad.train_norm_chart"]
+    assert not page.get("plotly_chart")  # every chart follows training: each is a live chart
     frame = check_table(page)
     assert frame["parameter"].tolist() == ["L1.Wxh", "L1.Whh", "L1.bh", "Why", "by"]
     assert frame["ok"].tolist() == ["✔ ok"] * 5
@@ -161,7 +163,7 @@ def test_relu_with_a_big_nudge_disagrees_and_a_small_one_agrees(page):
 
 def test_a_gated_model_shows_the_norms_and_says_why_no_heatmap(open_page):
     at = open_page(to_params(Config(cell="gru", hidden=6, bits=6)))
-    keys = [c.key for c in at.get("plotly_chart")]
+    keys = [c.key for c in at.get("bidi_component")]
     assert keys == ["grad.sum_norm_chart", "grad.train_norm_chart"]
     assert any("Per-unit gradients are drawn for the vanilla RNN" in i for i in texts(at.info))
     assert "31 + 1 = 32" in " ".join(texts(at.caption))

@@ -41,7 +41,9 @@ def warnings(at) -> str:
 
 
 def unrolled_spec(at) -> dict:
-    return json.loads(at.get("plotly_chart")[0].proto.spec)
+    """The Unrolled page's step-through figure (a live chart)."""
+    (el,) = [c for c in at.get("bidi_component") if c.key == "unrolled.unrolled_chart"]
+    return json.loads(json.loads(el.proto.json)["figure"])
 
 
 def test_an_unrolled_link_opens_that_sum_width_step_and_order():

@@ -22,6 +22,12 @@ def specs(at) -> list[dict]:
     return static + live
 
 
+def unrolled_spec(at) -> dict:
+    """The Unrolled page's step-through figure (its first live chart)."""
+    (el,) = [c for c in at.get("bidi_component") if c.key == "unrolled.unrolled_chart"]
+    return json.loads(json.loads(el.proto.json)["figure"])
+
+
 def font_sizes(obj, inside_font=False):
     if isinstance(obj, dict):
         for k, v in obj.items():
@@ -101,7 +107,7 @@ def z(trace) -> np.ndarray:
 
 def test_carry_in_and_carry_out_bracket_the_hidden_state_each_labelled():
     at = open_at(UNROLLED, {"model": "example", "a": "127", "b": "1"})
-    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    spec = unrolled_spec(at)
     cin, hidden, cout = panel(spec, "carry in"), panel(spec, "hidden state"), panel(spec, "carry out")
     assert (cin, cout) == (hidden - 1, hidden + 1)  # right above and right below the units
     data = spec["data"]
@@ -114,7 +120,7 @@ def test_carry_in_and_carry_out_bracket_the_hidden_state_each_labelled():
 
 def test_the_starred_unit_follows_the_carry_out_row_it_sits_on():
     at = open_at(UNROLLED, {"model": "example", "a": "127", "b": "1"})
-    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    spec = unrolled_spec(at)
     hidden, cout = spec["data"][panel(spec, "hidden state")], spec["data"][panel(spec, "carry out")]
     row = next(i for i, label in enumerate(hidden["y"]) if label.startswith("★"))
     r = float(hidden["y"][row].rsplit("r = ", 1)[1])
@@ -125,11 +131,11 @@ def test_the_starred_unit_follows_the_carry_out_row_it_sits_on():
 
 def test_grids_say_their_bit_order_and_the_toggle_draws_it_as_written():
     at = open_at(UNROLLED, {"a": "6", "b": "1"})
-    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    spec = unrolled_spec(at)
     assert spec["layout"]["xaxis"]["title"]["text"] == "bit 0 first, time →"
     assert "bit 0 first" in at.get("html")[0].proto.body and "0110000" in at.get("html")[0].proto.body
     at.toggle(key="unrolled.msb.w").set_value(True).run()
-    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    spec = unrolled_spec(at)
     assert spec["layout"]["xaxis"]["range"] == [7.5, -0.5]
     assert spec["layout"]["xaxis"]["title"]["text"].startswith("← time: most significant bit on the left")
     table = at.get("html")[0].proto.body

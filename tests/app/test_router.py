@@ -21,6 +21,7 @@ def test_opens_on_the_train_page_with_the_run_status(app):
 
 def test_status_stays_on_top_across_reruns(app):
     at = app.run()
+    at.checkbox(key="train.auto_pause.w").uncheck().run()  # one chunk may solve the run by now
     at.button(key="train.step").click().run()
     at.run()
     assert at.markdown[0].value.endswith("Train")
@@ -30,6 +31,7 @@ def test_status_stays_on_top_across_reruns(app):
 def test_training_goes_on_and_the_status_updates_on_another_page(app):
     app.query_params.update(to_params(Config(steps=1_000_000)))  # a budget no tick can finish
     at = app.run()
+    at.checkbox(key="train.auto_pause.w").uncheck().run()  # train on past the solved step
     at.button(key="train.play").click().run()
     at.switch_page("pages/unrolled/page.py").run()
     assert not at.exception
@@ -44,6 +46,7 @@ def test_training_goes_on_and_the_status_updates_on_another_page(app):
 def test_a_full_run_trains_one_chunk_however_many_live_views_the_page_has(app):
     app.query_params["steps"] = "10000000"  # a budget no chunk can finish
     at = app.run()
+    at.checkbox(key="train.auto_pause.w").uncheck().run()  # train on past the solved step
     at.button(key="train.play").click().run()  # the Train page has a driving view, then the status bar
     lab = at.session_state["lab"]
     for _ in range(2):

@@ -59,6 +59,7 @@ def test_page_renders_its_views_without_exception(app):
 
 def test_step_trains_one_chunk_and_pauses(app):
     at = app.run()
+    at.checkbox(key="train.auto_pause.w").uncheck().run()  # one chunk may reach the solved step
     at.button(key="train.step").click().run()
     tr = lab(at).trainer
     assert tr.step > 0
@@ -72,6 +73,7 @@ def test_step_trains_one_chunk_and_pauses(app):
 
 def test_play_advances_on_every_run_and_pause_stops(app):
     at = open_with(app, Config(steps=1_000_000))  # a budget no tick can finish
+    at.checkbox(key="train.auto_pause.w").uncheck().run()  # train on past the solved step
     at.button(key="train.play").click().run()
     steps = [lab(at).trainer.step]
     for _ in range(3):
@@ -240,7 +242,7 @@ def test_finished_run_disables_play_until_the_budget_grows(app):
 
 def test_pause_when_solved_stops_at_the_step_that_solves(app):
     at = open_with(app, Config(steps=100_000))
-    at.checkbox(key="train.auto_pause.w").check().run()
+    assert at.checkbox(key="train.auto_pause.w").value  # on by default
     at.button(key="train.play").click().run()
     for _ in range(40):
         if not lab(at).running:
@@ -251,6 +253,41 @@ def test_pause_when_solved_stops_at_the_step_that_solves(app):
     assert tr.history.evals["exact_acc"][-1] == 1.0 and tr.history.evals["step"][-1] == tr.step
     assert status(at)["State"].endswith("solved")
     assert not any(d.disabled for d in at.get("download_button"))
+    assert f"Solved at step {tr.solved_at_step:,}" in " ".join(a.value for a in at.success)
+    for key in ("train.loss_chart", "train.accuracy_chart"):  # a dotted line and its label at that step
+        layout = chart(at, key)["layout"]
+        assert [(s["x0"], s["x1"]) for s in layout["shapes"]] == [(tr.solved_at_step, tr.solved_at_step)]
+        assert f"solved at step {tr.solved_at_step:,}" in [a["text"] for a in layout["annotations"]]
+
+
+def test_no_solved_mark_before_the_run_is_solved(app):
+    at = app.run()
+    at.select_slider(key="train.speed.w").set_value("class").run()
+    at.button(key="train.step").click().run()  # one step at the class speed
+    assert lab(at).trainer.solved_at_step is None
+    assert "shapes" not in chart(at, "train.loss_chart")["layout"] and not at.success
+
+
+def test_class_speed_trains_evenly_spread_steps_no_faster_than_its_pace(app):
+    import time
+
+    from ui import live
+    at = app.run()
+    at.select_slider(key="train.speed.w").set_value("class").run()
+    at.button(key="train.play").click()
+    start = time.perf_counter()
+    at.run()
+    steps = [lab(at).trainer.step]
+    deadline = start + 60
+    while steps[-1] < 8 and time.perf_counter() < deadline:
+        at.run()
+        steps.append(lab(at).trainer.step)
+    elapsed = time.perf_counter() - start
+    assert steps[-1] >= 8, "class speed trained too few steps in a minute"
+    assert max(np.diff(steps)) <= live.MAX_DUE  # ticks train none, one or a few steps: never a burst
+    assert steps[-1] <= live.CLASS_PACE * elapsed + live.MAX_DUE  # the pace is an upper bound
+    at.button(key="train.step").click().run()  # Step at the class speed: one step
+    assert lab(at).trainer.step == steps[-1] + 1 and not lab(at).running
 
 
 def test_widgets_follow_a_reset_made_elsewhere(app):

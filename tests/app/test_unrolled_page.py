@@ -15,8 +15,10 @@ from engine import Config, SequenceModel, checkpoint
 PAGE = "pages/unrolled/page.py"
 
 
-def charts(at):
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+def charts(at, key: str | None = None):
+    """The figures the page's live charts (ui/live_chart.py) were sent, in order (or the one of ``key``)."""
+    return [json.loads(json.loads(c.proto.json)["figure"]) for c in at.get("bidi_component")
+            if key is None or c.key == key]
 
 
 def unrolled_chart(at):
@@ -52,6 +54,7 @@ def errors(at):
 def test_page_shows_the_unrolled_sum_and_every_analysis(page):
     assert input_rows(page)[:2] == [[1, 1, 1, 1, 1, 1, 1, 0], [1, 0, 0, 0, 0, 0, 0, 0]]  # 127 + 1
     assert len(charts(page)) == 5  # unrolled, correlation, probe curve, PCA, length generalisation
+    assert not page.get("plotly_chart")  # every chart follows training: each is a live chart
     labels = [m.label for m in page.metric]
     assert labels[-2:] == ["Linear probe reads the carry", "From the current bits alone"]
     assert len(page.table) == 1  # the truth table
@@ -261,6 +264,7 @@ def test_a_truncated_model_file_is_refused_with_a_message():
 
 def test_the_probe_curve_follows_training_on_another_page(app):
     at = app.run()  # the Train page
+    at.checkbox(key="train.auto_pause.w").uncheck().run()  # train on past the solved step
     at.button(key="train.play").click().run()
     for _ in range(3):
         at.run()
@@ -269,7 +273,7 @@ def test_the_probe_curve_follows_training_on_another_page(app):
     assert len(recorded) >= 2 and recorded[0] == 0 and recorded[-1] > 0
     at.switch_page(PAGE).run()
     assert not at.exception
-    (spec,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.key == "unrolled.probe_chart"]
+    (spec,) = charts(at, "unrolled.probe_chart")
     x = array(spec["data"][0]["x"]).tolist()
     assert len(x) > 1 and x[:len(recorded)] == recorded
 

@@ -43,6 +43,7 @@ def test_the_chart_node_survives_ten_updates_and_keeps_the_zoom(app_url, page):
     open_app(page, app_url + LONG_RUN)
     page.wait_for_function(f"() => document.querySelector({LOSS!r})?.dataset.draws > 0")
     page.evaluate(f"() => {{ window.__marked = document.querySelector({LOSS!r}); }}")
+    page.get_by_text("Pause when solved").click()  # train on past the solved step
     page.get_by_role("button", name="Play", exact=True).click()
     page.wait_for_function(f"() => document.querySelector({LOSS!r}).dataset.draws > 3")
 

@@ -17,6 +17,7 @@ def shown_step(page) -> int:
 def test_unrolled_page_follows_training_live_and_steps(app_url, page):
     # A long budget so training is still running when the page is opened.
     open_app(page, f"{app_url}/?steps=50000")
+    page.get_by_text("Pause when solved").click()  # train on past the solved step
     page.get_by_role("button", name="Play").first.click()
     page.get_by_role("link", name="Unrolled").first.click()
     page.get_by_text("Where the carry lives").wait_for()
