@@ -247,9 +247,8 @@ class RunService:
                "--parent", str(os.getpid()), "--idle-exit", repr(self.idle_exit),
                "--checkpoint-every", repr(self.checkpoint_every)]
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])))
-        # A process group of its own: a Ctrl-C in the server's terminal reaches the server only (the
-        # worker notices its parent is gone, checkpoints and exits). Not a session of its own: Linux
-        # shares the CPU between sessions (autogroup), which would undo the worker's lower priority.
+        # Own process group: a Ctrl-C reaches the server only (the worker sees it gone and exits). Not
+        # its own session: Linux shares CPU between sessions (autogroup), undoing the lower priority.
         self._workers[run_id] = subprocess.Popen(cmd + (["--paused"] if paused else []), env=env, cwd=ROOT,
                                                  stdin=subprocess.DEVNULL, process_group=0)
 
