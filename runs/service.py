@@ -30,6 +30,7 @@ ROOT = str(Path(__file__).resolve().parents[1])  # the project folder, where ``r
 LEASE = 10.0  # a queued or training run without a heartbeat this long is interrupted
 TICK = 0.1  # seconds between the supervisor's looks at its workers and queue
 RESUMABLE = ("paused", "solved", "interrupted", "finished", "queued")
+UNWATCHED = 120.0  # a page's run that no page has looked at for this long pauses (its tab was closed)
 
 
 def elsewhere(run: dict) -> bool:
@@ -68,6 +69,7 @@ class RunService:
         self._workers: dict[str, subprocess.Popen] = {}
         self._queue: list[str] = []  # run ids waiting for a slot, oldest first
         self._touched: dict[str, float] = {}  # run id -> when it was last started or commanded
+        self._watched: dict[str, float] = {}  # a page's run -> when a page last looked at it
         self._lock = threading.RLock()
         self.closed = False
         self.store.interrupt_stale(LEASE)
@@ -85,14 +87,15 @@ class RunService:
 
     def start(self, config: Config, origin: str = "train", owner: str | None = None, live: bool = True,
               pause_when_solved: bool = False, paused: bool = False, model: SequenceModel | None = None,
-              copy_of: str | None = None) -> tuple[str, str]:
+              copy_of: str | None = None, pace: float = 0.0) -> tuple[str, str]:
         """Record a run and train it as soon as the limits allow; returns ``(run_id, control_key)``.
 
         A live run (one a page shows) must fit the cost budget (:class:`RunError` if not).
         ``paused``: a worker builds the model and records step 0, then waits for "resume" or
         "step" (a page's fresh model before Play). ``model``: start from these weights (a loaded
         model; its architecture must be ``config``'s). ``copy_of``: a copy of that run at its
-        latest checkpoint, with its history (anyone watching a run may train a copy).
+        latest checkpoint, with its history (anyone watching a run may train a copy). ``pace``: steps
+        per second from the first step on (0: as fast as possible).
         """
         config = config.validate()
         if live:
@@ -111,13 +114,30 @@ class RunService:
             if model is not None:
                 self.store.record(run_id, snapshot=(0, checkpoint.to_bytes(model)))
         self.store.update_run(run_id, heartbeat=time.time())
+        if pace:  # waiting for the worker, which takes it before its first step
+            self.store.send_command(run_id, "pace", pace)
         with self._lock:
             if paused:
                 self._spawn(run_id, paused=True)
             else:
                 self._queue.append(run_id)
+        if live:
+            self.watch(run_id)
         self._schedule()
         return run_id, key
+
+    def watch(self, run_id: str) -> None:
+        """A page is looking at ``run_id`` (it polls): a page's run nobody looks at for ``UNWATCHED``
+        seconds pauses, so closed tabs do not keep the server's training slots busy."""
+        self._watched[run_id] = time.monotonic()
+
+    def _pause_unwatched(self) -> None:
+        now = time.monotonic()
+        for run_id, seen in list(self._watched.items()):
+            if now - seen > UNWATCHED:
+                del self._watched[run_id]  # until a page looks again
+                if self._alive(run_id):
+                    self.store.send_command(run_id, "pause", 1.0)
 
     def delete(self, run_id: str, key: str | None) -> None:
         """Stop the run's worker (if any) and remove the run with everything stored for it."""
@@ -294,6 +314,7 @@ class RunService:
                         for run_id in self._queue:  # queued runs are alive while their service is
                             self.store.update_run(run_id, heartbeat=time.time())
                     self.store.interrupt_stale(LEASE)
+                    self._pause_unwatched()
                     last_sweep = time.monotonic()
             except Exception:  # a locked or vanished database: try again next tick
                 pass

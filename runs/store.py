@@ -146,6 +146,11 @@ class Store:
     def update_run(self, run_id: str, **fields) -> None:
         self._write(lambda c: _update(c, run_id, fields))
 
+    def has_key(self, run_id: str) -> bool:
+        """Whether the run has a control key (a page's run: only whoever holds the key commands it)."""
+        row = self._conn().execute("SELECT key_hash FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return bool(row and row[0])
+
     def check_key(self, run_id: str, key: str | None) -> bool:
         """Whether ``key`` is the run's control key."""
         row = self._conn().execute("SELECT key_hash FROM runs WHERE id = ?", (run_id,)).fetchone()
@@ -208,6 +213,11 @@ class Store:
         rows = np.concatenate(blocks) if blocks else np.empty((0, len(names)))
         rows = rows[rows[:, 0] > since]
         return {k: rows[:, i].copy() for i, k in enumerate(names)}
+
+    def snapshot_step(self, run_id: str) -> int | None:
+        """The step of the latest weights (without reading them), or None before the first snapshot."""
+        row = self._conn().execute("SELECT step FROM snapshots WHERE run_id=?", (run_id,)).fetchone()
+        return row[0] if row else None
 
     def snapshot_bytes(self, run_id: str) -> tuple[int, bytes] | None:
         """``(step, model file bytes)`` of the latest weights, or None."""

@@ -26,21 +26,24 @@ class RunView:
 
     Attributes
     ----------
-    run : the run's row as :meth:`Store.read_run` gives it (None if the run was deleted)
+    run : the run's row as :meth:`Store.read_run` gives it (None if the run was deleted; then the
+        other attributes keep what was last read)
     state : the run's state (``runs.store.STATES``)
     config : its :class:`Config` (the learning rate and budget follow commands)
     step, samples, solved_at_step, message : as the worker last recorded them
     history : a :class:`History` of every recorded row
-    model : the latest weights snapshot, or None before the worker's first one
+    model : the latest weights snapshot; before the worker's first one, the ``model`` given (the
+        weights the run starts from) or None
     snapshot_step : the step of those weights (may trail ``step`` by up to half a second)
     """
 
-    def __init__(self, store: Store, run_id: str):
+    def __init__(self, store: Store, run_id: str, model: SequenceModel | None = None):
         self.store, self.run_id = store, run_id
         self.run: dict | None = None
+        self._known: dict | None = None  # the latest row read (kept when the run is deleted)
         self.history = History()
-        self.model: SequenceModel | None = None
-        self.snapshot_step = -1
+        self.model: SequenceModel | None = model  # until the first snapshot (the weights it starts from)
+        self.snapshot_step = -1 if model is None else 0
         self.refresh()
 
     def refresh(self) -> bool:
@@ -49,6 +52,7 @@ class RunView:
         if run is None:
             changed, self.run = self.run is not None, None
             return changed
+        self._known = run
         went_back = self.run is not None and run["step"] < self.run["step"]  # resumed from a checkpoint
         changed = run != self.run
         if went_back:
@@ -62,10 +66,12 @@ class RunView:
             if len(new[kind]["step"]):
                 table.extend(**new[kind])
                 changed = True
-        found = self.store.snapshot_bytes(self.run_id)
-        if found is not None and found[0] != self.snapshot_step:
-            self.snapshot_step, self.model = found[0], checkpoint.load(found[1])
-            changed = True
+        newest = self.store.snapshot_step(self.run_id)
+        if newest is not None and newest != self.snapshot_step:  # read the weights only when newer
+            found = self.store.snapshot_bytes(self.run_id)
+            if found is not None:
+                self.snapshot_step, self.model = found[0], checkpoint.load(found[1])
+                changed = True
         return changed
 
     # --- what the figures read from a trainer -----------------------------------
@@ -76,23 +82,33 @@ class RunView:
 
     @property
     def config(self) -> Config:
-        return Config.from_dict(self.run["config"])
+        return Config.from_dict(self._known["config"])
 
     @property
     def step(self) -> int:
-        return self.run["step"] if self.run else 0
+        return self._known["step"] if self._known else 0
 
     @property
     def samples(self) -> int:
-        return self.run["samples"] if self.run else 0
+        return self._known["samples"] if self._known else 0
 
     @property
     def solved_at_step(self) -> int | None:
-        return self.run["solved_at"] if self.run else None
+        return self._known["solved_at"] if self._known else None
 
     @property
     def message(self) -> str:
         return self.run["message"] if self.run else "This run was deleted."
+
+    @property
+    def status(self) -> str | None:
+        """The run's state (a trainer's ``status`` for the pages: finished, diverged, stalled, ...)."""
+        return self.state
+
+    @property
+    def last_dh_norm(self) -> None:
+        """A worker does not store per-step gradient norms by time step; pages measure them on ``model``."""
+        return None
 
     @property
     def done(self) -> bool:

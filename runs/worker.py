@@ -35,6 +35,8 @@ HEARTBEAT_EVERY = 1.0  # a paused worker still says it is alive this often
 IDLE_EXIT = 120.0  # a worker paused this long exits (the run stays paused, resumable)
 NICE = 10  # added to the worker's niceness: pages answer first
 COMMANDS = ("pause", "resume", "step", "lr", "steps", "pause_when_solved", "pace", "stop")
+UNWATCHED = ("Paused because no page was watching it for two minutes (its tab was closed); Play "
+             "trains on from here.")  # the message of a "pause" command with value 1
 CLASS_PACE = 6.0  # steps per second of the "class" speed: the default preset solves (step ~160) in ~27 s
 PACE_GROUP = 0.02  # seconds of steps (at the pace) trained together, so high paces need no 1 ms sleeps
 
@@ -112,7 +114,7 @@ class Worker:
         tr = self.trainer
         if kind == "pause" and self.state == "training":
             self.step_target = None
-            self._set_state("paused")
+            self._set_state("paused", UNWATCHED if value == 1.0 else "")
         elif kind == "resume" and self.state in ("paused", "solved") and not tr.done:
             self.step_target = None
             self._set_state("training")

@@ -294,3 +294,24 @@ def test_idle_workers_make_room_beyond_the_process_limit(make_service):
     assert state_of(service, first) == "paused"  # its run is as it was
     service.command(first, k1, "resume")  # and trains again on demand
     wait_for(lambda: state_of(service, first) == "finished", what="the first run to finish")
+
+
+def test_a_pages_run_nobody_watches_pauses_and_says_why(make_service, monkeypatch):
+    import runs.service
+
+    monkeypatch.setattr(runs.service, "UNWATCHED", 0.5)
+    service = make_service()
+    endless = LONG.replace(steps=10_000_000)
+    watched, _ = service.start(endless, owner="a")
+    alone, _ = service.start(endless.replace(seed=3), owner="b")
+    cli_run, _ = service.start(endless.replace(seed=4), live=False)  # not a page's: never paused for this
+    runs = (watched, alone, cli_run)
+    wait_for(lambda: all(state_of(service, r) == "training" for r in runs), what="training")
+
+    def alone_paused():
+        service.watch(watched)  # a page polls this one
+        return state_of(service, alone) == "paused"
+
+    wait_for(alone_paused, what="the unwatched run to pause")
+    assert "no page was watching it" in service.store.read_run(alone)["message"]
+    assert state_of(service, watched) == "training" and state_of(service, cli_run) == "training"
