@@ -2,23 +2,31 @@
 
 Sets the page up, draws the header every page shares (title, Copy link,
 presentation mode), shows the run status on every page that shows the run (it
-updates, and training goes on, whichever page is open) and runs the chosen page.
+updates whichever page is open; training goes on in a worker process) and runs
+the chosen page.
 """
+
+import functools
 
 import streamlit as st
 
-from ui import live, present, routing
+from ui import controls, live, present, routing
+from ui import session as lab
 
 st.set_page_config(page_title="RNN Addition Lab", page_icon="➕", layout="wide")
 
 page = routing.navigation()
 copy_box = present.start(page.title)
-status = st.container()  # filled after the page, so it knows whether the page has live views
+status = st.container()  # above the page, filled after it (the page reads the run first)
+shows_run = routing.shows_run(page)
+if shows_run:
+    lab.follow_link()  # a link to a run (shared, refreshed, opened from the Runs page) shows that run
 with live.page_run():
     page.run()
-    if routing.shows_run(page):
-        with status:
-            live.status_bar()
-    else:
-        live.background()  # the addition run trains on, without a place on this page
+    if shows_run:
+        with status:  # the run's buttons head the status bar; Reset belongs to the Train page's settings
+            live.status_bar(functools.partial(controls.run_controls, key="train",
+                                              reset=routing.name_of(page) == "train"))
+if shows_run:
+    lab.write_link()
 present.finish(copy_box)

@@ -7,9 +7,10 @@ does not end inside the window; every other setting is the default.
 
 Measured:
 
-(a) training throughput in the page (steps/s, from the step count the status bar shows) against
-    the headless engine's (``Trainer.advance_for`` on the same configuration, in this process,
-    before the app starts). Target: at least 0.5x.
+(a) training throughput in the page (steps/s, from the step count the status bar shows; the run
+    trains in a worker process of the run service) against the headless engine's
+    (``Trainer.advance_for`` on the same configuration, in this process, before the app starts).
+    Target: at least 0.9x.
 (b) loss-chart refreshes per second: a poller in the page counts how often the drawn loss line
     changes. Target: at least 4 per second.
 
@@ -22,6 +23,14 @@ each (median and worst):
 - the Unrolled page's next-step button: the page shows the next step ("Step t+1 of 7").
   Target: a median within 0.3 s for each.
 
+``--first-content N`` times, N times on a warm server, a fresh visitor's navigation until the
+first content (the picture of the task) is on the screen. Target: within 1.5 s.
+
+``--with-sweep N`` runs a sweep of N runs of the default model with a 20,000-step budget
+(``python -m runs sweep``, niced below the server as the Sweeps page's sweeps are) while it
+measures (clicks, or the default throughput figures): the live view must keep its targets while
+a sweep runs.
+
 ``--class-speed`` times the default configuration (its 1,000-step budget, "Pause when solved"
 on) at the *class* speed until it is solved, both in the page (Speed set to class) and in a
 worker process of the run service (the ``pace`` command), where it also records when each step
@@ -29,15 +38,18 @@ reached the store (polled every 10 ms): the gaps show whether steps come evenly.
 in 20-40 s.
 
 Usage: ``python benchmarks/bench_browser.py [--seconds 10] [--engine-seconds 3] [--clicks N]
-[--class-speed] [--json]``
+[--speed NAME] [--first-content N] [--with-sweep N] [--class-speed] [--json]``
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -154,7 +166,7 @@ def set_speed(page, name: str) -> None:
     wait_for_app_idle(page)
 
 
-def click_run(rounds: int, speed: str = "normal") -> dict:
+def click_run(rounds: int, speed: str = "full") -> dict:
     """Median and worst click-to-visible-effect times while training (see the module docstring)."""
     from playwright.sync_api import sync_playwright
 
@@ -240,15 +252,74 @@ def class_speed_worker() -> dict:
             "gap_p95_s": sorted(gaps)[int(0.95 * len(gaps))], "gap_max_s": max(gaps)}
 
 
+TASK_PICTURE = "() => document.body.innerText.includes('carry in')"  # the task picture's first row
+
+
+def first_content(rounds: int) -> dict:
+    """Seconds from a fresh visitor's navigation to the picture of the task, on a warm server."""
+    from playwright.sync_api import sync_playwright
+
+    times = []
+    with running_app(log_path=ROOT / "artifacts" / "bench_first_streamlit.log") as url, \
+            sync_playwright() as p:
+        browser = launch_chromium(p)
+        warm = browser.new_context().new_page()
+        open_app(warm, url)  # the server has run the script once
+        for _ in range(rounds):
+            context = browser.new_context(viewport={"width": 1280, "height": 800})
+            page = context.new_page()
+            t0 = time.perf_counter()
+            page.goto(url)
+            page.wait_for_function(TASK_PICTURE, polling="raf", timeout=60_000)
+            times.append(time.perf_counter() - t0)
+            context.close()
+        browser.close()
+    return {"median_s": statistics.median(times), "max_s": max(times), "n": len(times)}
+
+
+@contextlib.contextmanager
+def background_sweep(runs: int):
+    """A sweep of ``runs`` default-model runs (seeds) in a niced process meanwhile; yields a function
+    that reports how far it got (or None when ``runs`` is 0)."""
+    if not runs:
+        yield None
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        env = dict(os.environ, RNNLAB_DATA=folder)
+        cmd = ["nice", "-n", "10", sys.executable, "-m", "runs", "sweep", "--seeds", str(runs),
+               "--steps", "20000", "--full-budget", "--json"]
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                text=True)
+        try:
+            yield lambda: "finished" if proc.poll() is not None else "still running when measured"
+        finally:
+            proc.terminate()
+            proc.wait(30)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=float, default=10.0, help="how long to watch the page train")
     ap.add_argument("--engine-seconds", type=float, default=3.0, help="how long to time the headless engine")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--clicks", type=int, default=0, help="measure click-to-effect times, N rounds each")
-    ap.add_argument("--speed", default="normal", choices=list(SPEEDS), help="the speed for --clicks")
+    ap.add_argument("--speed", default="full", choices=list(SPEEDS), help="the speed for --clicks")
+    ap.add_argument("--first-content", type=int, default=0, help="time the first content N times")
+    ap.add_argument("--with-sweep", type=int, default=0, help="run a sweep of N runs meanwhile")
     ap.add_argument("--class-speed", action="store_true", help="time the default run at the class speed")
     args = ap.parse_args(argv)
+    with background_sweep(args.with_sweep) as sweep:
+        code = measure(args)
+        if sweep is not None:
+            print(f"the sweep of {args.with_sweep} runs: {sweep()}")
+    return code
+
+
+def measure(args) -> int:
+    if args.first_content:
+        res = first_content(args.first_content)
+        print(json.dumps(res, indent=2))
+        return 0 if res["median_s"] <= 1.5 else 1
     if args.clicks or args.class_speed:
         res = {}
         if args.class_speed:
@@ -272,9 +343,9 @@ def main(argv=None) -> int:
         print(f"headless engine        {eng:8.0f} steps/s")
         print(f"in the browser page    {res['page_steps_per_s']:8.0f} steps/s  "
               f"(status bar said {res['status_bar_steps_per_s']})")
-        print(f"throughput ratio       {res['throughput_ratio']:8.2f}x   (target >= 0.5x)")
+        print(f"throughput ratio       {res['throughput_ratio']:8.2f}x   (target >= 0.9x)")
         print(f"loss chart redraws     {res['loss_redraws_per_s']:8.1f} /s     (target >= 4/s)")
-    ok = res["throughput_ratio"] >= 0.5 and res["loss_redraws_per_s"] >= 4
+    ok = res["throughput_ratio"] >= 0.9 and res["loss_redraws_per_s"] >= 4
     return 0 if ok else 1
 
 

@@ -15,6 +15,7 @@ import streamlit as st
 from engine import checkpoint
 from engine.history import History
 from engine.model import SequenceModel
+from ui.session import weights_step
 
 
 def history_frame(history: History) -> pd.DataFrame:
@@ -41,21 +42,22 @@ def model_npz(model: SequenceModel, meta: dict | None = None) -> bytes:
     return buf.getvalue()
 
 
-def download_buttons(trainer, running: bool = False, key: str = "train") -> None:
+def download_buttons(trainer, key: str = "train") -> None:
     """Two buttons side by side: the model (.npz) and the history (.csv) of ``trainer``.
 
-    While ``running`` they are disabled: the weights change under the download.
+    Both work while a run trains: the weights are its latest stored snapshot (their step is in the
+    file name and the file), the history is every row recorded so far.
     """
-    name = f"rnn-addition-{trainer.config.cell}-{trainer.config.bits}bit-step{trainer.step}"
-    meta = {"step": trainer.step, "samples": trainer.samples, "solved_at_step": trainer.solved_at_step}
+    step = weights_step(trainer)
+    name = f"rnn-addition-{trainer.config.cell}-{trainer.config.bits}bit-step{step}"
+    meta = {"step": step, "samples": trainer.samples, "solved_at_step": trainer.solved_at_step}
     model, history = trainer.model, trainer.history
-    why = "Pause training to download." if running else None
     c1, c2 = st.columns(2)
     c1.download_button("Download the model (.npz)", data=lambda: model_npz(model, meta),
                        file_name=f"{name}.npz", mime="application/octet-stream", key=f"{key}.dl_model",
-                       icon=":material/download:", on_click="ignore", width="stretch", disabled=running,
-                       help=why or "Weights and settings, to load again later.")
+                       icon=":material/download:", on_click="ignore", width="stretch",
+                       help="Weights and settings, to load again later.")
     c2.download_button("Download the history (.csv)", data=lambda: history_csv(history),
                        file_name=f"{name}.csv", mime="text/csv", key=f"{key}.dl_history",
-                       icon=":material/table_view:", on_click="ignore", width="stretch", disabled=running,
-                       help=why or "Loss and gradient norm per step, accuracy at every evaluation.")
+                       icon=":material/table_view:", on_click="ignore", width="stretch",
+                       help="Loss and gradient norm per step, accuracy at every evaluation.")

@@ -24,7 +24,9 @@ from engine.cost import live_problem
 DEFAULT = Config()
 FIELDS = schema.FIELDS
 
-SHELL_PARAMS = ("present",)  # link parameters of the shared shell (ui.present), kept and not warned about
+# Link parameters of the shared shell, kept and not warned about: the presentation mode (ui.present)
+# and the run the tab shows with its control key (ui.session).
+SHELL_PARAMS = ("present", "run", "key")
 
 def _format(value) -> str:
     if isinstance(value, bool):

@@ -1,26 +1,23 @@
-"""Live training: the one tick every live view runs, and the one way to make a live view.
+"""Live views: the one poll every live view runs, and the one way to make a live view.
 
-While a tab plays, each live view is an ``st.fragment`` rerun every
-``INTERVAL`` seconds (times its ``every``); it trains the session's trainer
-for a short time box (``TICK_SECONDS`` times the speed setting), then draws.
-Paused, the fragments have no timer (or the page's own, ``idle_every``).
+Training happens in a worker process (:mod:`runs.service`); a live view only looks. While the
+tab's run trains, each live view is an ``st.fragment`` rerun every ``INTERVAL`` seconds (times its
+``every``): it polls the run store for what is new (:meth:`runs.view.RunView.refresh`: new history
+rows, newer weights), then draws. Paused, the fragments have no timer (or a slow one, to notice a
+run resumed elsewhere).
 
-Several live views run in the same full script run (the status bar of every
-page and a page's own views); only the first one trains, so one run never
-holds the session for more than one time box. A click waits for the run in
-progress, so keeping ticks short keeps the page responsive. A view rerun on
-its own timer is a run of its own and trains.
+Several live views run in the same full script run (the status bar of every page and a page's own
+views); only the first one polls. A view rerun on its own timer is a run of its own and polls.
 
-At the ``class`` speed a tick trains the steps that are due at ``runs.worker.CLASS_PACE`` steps
-per second (none, one, rarely two), so the charts move evenly at a pace a teacher can talk over.
+The speed is the worker's pace: *class* trains ``runs.worker.CLASS_PACE`` steps a second, evenly, so
+the charts move at a pace a teacher can talk over; *full* trains as fast as the worker can.
 
 Pages use:
 
 - ``@view()`` / ``@view(every=3, drive=False)`` / ``view(func, idle_every=0.8)()`` -- make a live view
-- ``play()``, ``pause()``, ``step()`` -- the controls
+- ``play()``, ``pause()``, ``step()``, ``set_speed(label)`` -- the controls
 
-The router uses ``with page_run(): ...`` around the page and ``status_bar()`` (or ``background()`` on a
-page with a run of its own).
+The router uses ``with page_run(): ...`` around the page and ``status_bar(controls)``.
 """
 
 from __future__ import annotations
@@ -28,153 +25,143 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-import time
 
 import streamlit as st
 
 from runs.worker import CLASS_PACE
 from ui import present
+from ui import session as state
 from ui.session import session, state_label, track_probe
 
-TICK_SECONDS = 0.1  # training time per tick at speed 1
-INTERVAL = 0.1  # seconds between live-view reruns while playing
-CLASS = -1.0  # the speed value of "class": paced at CLASS_PACE steps per second, not a time box
-SPEEDS = {"class": CLASS, "crawl": 0.02, "slow": 0.25, "normal": 1.0, "fast": 2.0}  # label -> time-box x
-MAX_DUE = 3  # at most this many paced steps in one tick (a late tick does not catch up in a burst)
-RESTART_AFTER = 1.0  # seconds behind the schedule after which pacing starts afresh (after a pause)
-_PACE_CLOCK = "live.pace_clock"  # when the next paced step is due (perf_counter), in session state
-_VIEWS = "live.page_views"  # how many page views called advance() in this full run
+INTERVAL = 0.2  # seconds between live-view polls while training
+IDLE_INTERVAL = 2.0  # seconds between the status bar's polls of a run that is not training
+SPEEDS = {"crawl": 1.0, "class": CLASS_PACE, "slow": 30.0, "full": 0.0}  # label -> steps/s (0: no limit)
+STEP_STEPS = {"crawl": 1, "class": 1, "slow": 10, "full": 100}  # steps a Step click trains, per speed
+_VIEWS = "live.page_views"  # how many page views called poll() in this full run
 _RUN = "live.page_run"  # a token set for the length of a full script run by page_run()
 
 
-def _due() -> int:
-    """The paced steps due now at ``CLASS_PACE`` (0 to ``MAX_DUE``); moves the pace clock on."""
-    now = time.perf_counter()
-    due = st.session_state.get(_PACE_CLOCK)
-    if due is None or now - due > RESTART_AFTER:  # a first tick, or one after a pause: start afresh
-        due = now
-    if now < due:
-        return 0
-    n = min(MAX_DUE, int((now - due) * CLASS_PACE) + 1)
-    st.session_state[_PACE_CLOCK] = due + n / CLASS_PACE
-    return n
+def poll() -> bool:
+    """One live poll: read what is new about the tab's run. Returns whether anything changed.
 
-
-def _chunk(lab, seconds: float, steps: int | None = None) -> int:
-    """Train for about ``seconds`` (or exactly ``steps``); stop playing on trouble. Returns steps taken."""
-    tr = lab.trainer
-    solved_before = tr.solved_at_step is not None
-    track_probe(lab)  # a new series starts where training does
-    try:
-        if steps is not None:
-            n = tr.advance(steps, stop_when_solved=lab.auto_pause)
-        else:  # at least one step, about ``seconds`` long; with auto-pause it stops at the step that solves
-            n = tr.advance_for(seconds, stop_when_solved=lab.auto_pause)
-    except Exception as e:  # noqa: BLE001 -- a model that fails mid-run is reported, never raised
-        lab.running = False
-        lab.error = f"Training stopped at step {tr.step}: {e}"
-        return 0
-    track_probe(lab)  # then every couple of seconds, on whichever page trains
-    lab.ticks += 1
-    lab.last_tick_end = time.perf_counter()
-    lab.rate.add(tr.step, lab.last_tick_end)
-    if tr.done or (lab.auto_pause and not solved_before and tr.solved_at_step is not None):
-        lab.running = False
-    return n
-
-
-def advance() -> int:
-    """One live tick: train this session for one time box if playing. Returns steps taken.
-
-    Does nothing when paused, when the trainer is done, or when another live
-    view already trained in this full script run (a view rerun on its own
-    timer is a run of its own). When training stops by itself
-    (budget used, diverged, solved with auto-pause, an error) it reruns the
-    whole app so every timer switches off.
+    Does nothing when another live view already polled in this full script run (a view rerun on
+    its own timer is a run of its own). When the run's state changes (Play elsewhere, the budget
+    used, solved with auto-pause, diverged, deleted) it reruns the whole app so every button and
+    timer follows.
     """
     st.session_state[_VIEWS] = st.session_state.get(_VIEWS, 0) + 1
     lab = session()
-    if not lab.running:
-        return 0
+    if lab.view is None:
+        return False
     token = st.session_state.get(_RUN)
     if token is not None:
-        if token is lab.tick_token:
-            return 0
-        lab.tick_token = token
-    if lab.trainer.done:
-        lab.running = False
-        n = 0
-    elif lab.speed == CLASS:
-        due = _due()
-        n = _chunk(lab, 0.0, steps=due) if due else 0
-    else:
-        n = _chunk(lab, TICK_SECONDS * lab.speed)
-    if not lab.running:
+        if token is lab.poll_token:
+            return False
+        lab.poll_token = token
+    try:
+        state.service().watch(lab.run_id)  # a run nobody watches pauses after a while
+        changed = lab.view.refresh()
+    except Exception as e:  # noqa: BLE001 -- a busy or vanished database: the next poll tries again
+        lab.error = f"Could not read the run store: {e}"
+        return False
+    lab.polls += 1
+    state.settle(lab)
+    running, seen = lab.running, (lab.run_id, lab.view.state)
+    if running:
+        lab.rate.add(lab.view.step)
+    if changed:
+        track_probe(lab)  # every couple of seconds, on whichever page is open
+    if running != lab.was_running or seen != lab.seen:  # the buttons and timers follow the new state
+        stopped = lab.was_running and not running
+        lab.was_running, lab.seen = running, seen
+        if stopped:
+            lab.rate.clear()
         st.rerun()
-    return n
+    return changed
 
 
 def play() -> None:
-    """Start ticking (no-op when the run is done)."""
+    """Train on: start the draft as a run, or resume the run (no-op when it cannot train)."""
     lab = session()
     lab.error = ""
-    if not lab.trainer.done:
-        lab.running = True
-        lab.rate.clear()
-        lab.rate.add(lab.trainer.step)
+    if not lab.can_play:
+        return
+    pace = SPEEDS[lab.speed]
+    if lab.view is None:
+        if not state.start_run(pace=pace):
+            return
+    elif not state.command("resume"):
+        return
+    state.expect("play")
+    lab.was_running = True
+    lab.rate.clear()
+    lab.rate.add(lab.trainer.step)
 
 
 def pause() -> None:
     lab = session()
-    lab.running = False
+    if lab.view is not None and state.command("pause"):
+        state.expect("pause")
+        lab.was_running = False
 
 
-def step() -> int:
-    """Train one time box now (the Step button); pauses first."""
+def step() -> None:
+    """Train a few steps (``STEP_STEPS`` at the current speed), then pause."""
     lab = session()
-    lab.running = False
     lab.error = ""
-    if lab.trainer.done:
-        return 0
-    n = _chunk(lab, 0.0, steps=1) if lab.speed == CLASS else _chunk(lab, TICK_SECONDS * lab.speed)
-    lab.running = False
-    return n
+    if not lab.can_play:
+        return
+    n = STEP_STEPS[lab.speed]
+    if lab.view is None and not state.start_run(paused=True, pace=SPEEDS[lab.speed]):
+        return
+    if state.command("step", n):
+        state.expect("step", lab.trainer.step + n)
+        lab.was_running = True
+
+
+def set_speed(label: str) -> None:
+    """Take the speed control's value; a run this tab controls gets the new pace at once."""
+    lab = session()
+    lab.speed = label
+    pace = SPEEDS[label]
+    if lab.view is None or lab.key is None or lab.sent.get("pace") == pace:
+        return
+    if state.command("pace", pace):
+        lab.sent["pace"] = pace
+
+
+def set_auto_pause(on: bool) -> None:
+    """Take "Pause when solved"; a run this tab controls gets it at once."""
+    lab = session()
+    lab.auto_pause = on
+    if lab.view is not None and lab.key is not None and lab.sent.get("pause_when_solved") != on \
+            and state.command("pause_when_solved", float(on)):
+        lab.sent["pause_when_solved"] = on
 
 
 def interval(every: float = 1.0) -> float | None:
-    """The ``run_every`` for a live fragment: ``every`` x ``INTERVAL`` while playing, else None."""
+    """The ``run_every`` for a live fragment: ``every`` x ``INTERVAL`` while training, else None."""
     return INTERVAL * every if session().running else None
 
 
-def view(func=None, *, every: float = 1.0, drive: bool = True, draw_first: bool = False,
-         idle_every: float | None = None):
-    """Decorator: a live fragment that ticks (:func:`advance`) and draws.
+def view(func=None, *, every: float = 1.0, drive: bool = True, idle_every: float | None = None):
+    """Decorator: a live fragment that polls the run (:func:`poll`) and draws.
 
-    Apply it inside the page script (each run) so the timer follows Play and
-    Pause. ``every`` slows the redraw of heavier views: ``every=3`` reruns at a
-    third of the rate. ``idle_every`` is the view's timer while paused (None:
-    none), for a page that animates something of its own. A view with
-    ``drive=False`` only redraws: training then happens in the page's driving
-    views, each of which redraws after every chunk it trains (give a page one
-    light driving view).
-
-    By default a driving view trains, then draws what it trained. With
-    ``draw_first=True`` it draws, then trains: fresh elements reach the page
-    before the chunk runs, so the browser never dims them as stale while it
-    waits (they show the state one tick earlier, a tenth of a second).
+    Apply it inside the page script (each run) so the timer follows Play and Pause. ``every`` slows
+    the redraw of heavier views: ``every=3`` reruns at a third of the rate. ``idle_every`` is the
+    view's timer while the run is not training (None: none), for a page that animates something of
+    its own. A view with ``drive=False`` only redraws what the page's polling views read (give a page
+    one light polling view).
     """
     if func is None:
-        return functools.partial(view, every=every, drive=drive, draw_first=draw_first, idle_every=idle_every)
+        return functools.partial(view, every=every, drive=drive, idle_every=idle_every)
 
     @functools.wraps(func)
     def body(*args, **kwargs):
         present.apply_theme()  # a view rerun on its own timer is a run of its own
-        if drive and not draw_first:
-            advance()
-        result = func(*args, **kwargs)
-        if drive and draw_first:
-            advance()
-        return result
+        if drive:
+            poll()
+        return func(*args, **kwargs)
 
     playing = interval(every)
     return st.fragment(body, run_every=idle_every if playing is None else playing)
@@ -182,8 +169,8 @@ def view(func=None, *, every: float = 1.0, drive: bool = True, draw_first: bool 
 
 # --- the run status ------------------------------------------------------------------------------
 
-STATE_ICONS = {"idle": "○", "training": "▶", "paused": "‖", "solved": "✔", "finished": "■", "diverged": "⚠",
-               "stalled": "⚠"}
+STATE_ICONS = {"idle": "○", "queued": "…", "training": "▶", "paused": "‖", "solved": "✔", "finished": "■",
+               "diverged": "⚠", "stalled": "⚠", "failed": "⚠", "interrupted": "↯", "deleted": "✕"}
 
 
 def _fmt(value: float, spec: str) -> str:
@@ -194,9 +181,9 @@ def status_values(lab) -> dict[str, str]:
     """The status bar's figures as display strings (label -> value)."""
     tr = lab.trainer
     ev = tr.history.evals
-    state = state_label(lab)
+    label = state_label(lab)
     return {
-        "State": f"{STATE_ICONS[state]} {state}",
+        "State": f"{STATE_ICONS[label]} {label}",
         f"Step (of {tr.config.steps:,})": f"{tr.step:,}",
         "Samples seen": f"{tr.samples:,}",
         "Loss": _fmt(tr.history.train.last("loss"), ".4g"),
@@ -205,29 +192,51 @@ def status_values(lab) -> dict[str, str]:
     }
 
 
+def _notes(lab) -> None:
+    """What the state needs said: trouble, a wait, a watched run, a solved one."""
+    tr, label = lab.trainer, state_label(lab)
+    if lab.error:
+        st.error(lab.error, icon=":material/error:")
+    if label == "queued":
+        where = state.service().queue_position(lab.run_id)
+        ahead = f" ({where - 1} ahead of it)" if where and where > 1 else ""
+        st.info(f"**Waiting for a free slot**{ahead}: this server trains at most "
+                f"{state.service().max_active} runs at once, one per visitor; it starts by itself.",
+                icon=":material/hourglass_top:")
+    elif label == "deleted":
+        st.warning("This run was deleted (on the Runs page or from the command line). Press **Reset** on "
+                   "the Train page to start a fresh one.", icon=":material/delete:")
+    elif label == "interrupted":
+        st.warning(f"{tr.message or 'Training was interrupted.'} Press **Play** to train on from step "
+                   f"{tr.step:,}." if lab.owned else tr.message, icon=":material/replay:")
+    elif tr.status in ("diverged", "stalled", "failed"):
+        st.error(tr.message, icon=":material/warning:")
+    elif label == "paused" and tr.message:
+        st.info(tr.message, icon=":material/pause_circle:")
+    elif tr.solved_at_step is not None:
+        st.success(f"**Solved at step {tr.solved_at_step:,}**: every sum of the evaluation set was "
+                   "right.", icon=":material/check_circle:")
+    if not lab.owned:
+        with st.container(horizontal=True, vertical_alignment="center"):
+            st.info(f"You are watching run **{lab.run_id}** from a shared link: it trains for whoever "
+                    "started it. Train a copy to change it.", icon=":material/visibility:", width="stretch")
+            st.button("Train a copy", key="status.copy", icon=":material/content_copy:",
+                      on_click=state.train_copy,
+                      help="Your own run, from this run's latest checkpoint, with its history so far.")
+
+
 def _draw_status() -> None:
     lab = session()
-    with st.container(border=True, key="status_bar"):
-        cols = st.columns(6)
-        for col, (label, value) in zip(cols, status_values(lab).items(), strict=True):
-            col.metric(label, value)
-        tr = lab.trainer
-        if lab.error:
-            st.error(lab.error, icon=":material/error:")
-        if tr.status in ("diverged", "stalled"):
-            st.error(tr.message, icon=":material/warning:")
-        elif tr.solved_at_step is not None:
-            st.success(f"**Solved at step {tr.solved_at_step:,}**: every sum of the evaluation set was "
-                       "right.", icon=":material/check_circle:")
+    cols = st.columns(6)
+    for col, (label, value) in zip(cols, status_values(lab).items(), strict=True):
+        col.metric(label, value)
+    _notes(lab)
 
 
 @contextlib.contextmanager
 def page_run():
-    """The router's full script run around the page and the status bar.
-
-    Live views inside train once between them (see :func:`advance`); the
-    status bar learns whether the page had live views of its own.
-    """
+    """The router's full script run around the page and the status bar (live views inside poll once
+    between them, see :func:`poll`)."""
     st.session_state[_VIEWS] = 0
     st.session_state[_RUN] = object()
     try:
@@ -236,21 +245,15 @@ def page_run():
         st.session_state[_RUN] = None  # views rerun on their own timers are runs of their own
 
 
-def status_bar() -> None:
-    """The compact run status: a live view on every page.
+def status_bar(controls=None) -> None:
+    """The run status on every page that shows the run: ``controls()`` (the run's buttons, drawn by
+    the full run so a click reruns every view), then a live view of the figures and notes.
 
-    The router draws it after the page (into a container placed above it). If
-    the page has live views of its own they train and the status bar only
-    redraws; otherwise the status bar trains, so training goes on on any page.
+    The live view polls (once per full run, like every view); while the run is not training it
+    still looks every ``IDLE_INTERVAL`` seconds, so a run resumed or deleted elsewhere shows.
     """
-    drive = st.session_state.get(_VIEWS, 0) == 0
-    view(_draw_status, every=1 if drive else 2, drive=drive, draw_first=True)()
-
-
-def background() -> None:
-    """Keep the session's run training on a page that shows no run status of its own (e.g. XOR).
-
-    An empty live view: it trains while playing and draws nothing.
-    """
-    if st.session_state.get(_VIEWS, 0) == 0:
-        view(lambda: None)()
+    idle = IDLE_INTERVAL if session().view is not None else None
+    with st.container(border=True, key="status_bar"):
+        if controls is not None:
+            controls()
+        view(_draw_status, idle_every=idle)()

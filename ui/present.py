@@ -108,9 +108,11 @@ def page_url(params: dict[str, str]) -> str:
 def finish(box) -> None:
     """After the page: mirror the mode in the link and put the page's whole link in the Copy-link box."""
     _to_link()
-    params = {k: st.query_params.get(k) for k in st.query_params}
+    params = {k: st.query_params.get(k) for k in st.query_params if k != "key"}  # the key stays private
     with box:
-        st.caption("Copy it with the button at the right of the box.")
+        st.caption("Copy it with the button at the right of the box."
+                   + (" Whoever opens it watches this run and can train a copy; only you control it."
+                      if "run" in params else ""))
         st.code(page_url(params), language=None, wrap_lines=True)
 
 

@@ -45,9 +45,14 @@ PAGES = [
 OWN_STATUS = {"xor"}  # pages that show a run of their own, not the session's addition run
 
 
+def name_of(page: st.Page) -> str:
+    """The name of ``page`` in :data:`PAGES` (its folder in ``pages/``)."""
+    return page.url_path or PAGES[0][0]
+
+
 def shows_run(page: st.Page) -> bool:
     """Whether ``page`` shows the session's run status bar (every page but those in :data:`OWN_STATUS`)."""
-    return (page.url_path or PAGES[0][0]) not in OWN_STATUS
+    return name_of(page) not in OWN_STATUS
 
 
 def page_script(name: str) -> str:

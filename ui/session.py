@@ -1,22 +1,33 @@
-"""Per-session state: the trainer being watched and how it is being run.
+"""Per-session state: the run this browser tab shows, and the commands it sends to it.
 
-Everything a user trains lives in ``st.session_state`` under one key, set up
-by :func:`session` (the only place that creates it). A trainable model is
-never put in a global cache: that object would be shared by every visitor.
+The script thread never trains. Before the first Play or Step a tab holds a *draft*: a fresh,
+untrained :class:`engine.Trainer` of the widgets' settings (step 0, so the pages can analyse its
+weights), never advanced here. Play or Step records it as a run in the run store and a worker
+process trains it (:mod:`runs.service`); from then on ``lab.trainer`` is a :class:`runs.view.RunView`
+of that run, refreshed by the live views' polls (:mod:`ui.live`). Either way it is trainer-shaped,
+so the pages read ``config``, ``step``, ``history``, ``model``, ... without knowing which.
+
+The link carries the run: ``?run=ID&key=KEY``. A refresh reattaches to the same run, and so does a
+server restart (the run is in the store). Without the right key the tab only watches: it can train
+a copy, never pause, reset or change the run. The Copy-link box leaves the key out.
 
 Pages use:
 
 - ``lab = session()`` -- the :class:`Lab` of this browser tab
-- ``reset(config, model=None)`` -- a fresh trainer (optionally around given weights)
+- ``reset(config, model=None)`` -- a fresh draft (optionally around given weights); the run is left
 - ``apply(config)`` -- take the learning rate and step budget live; list what needs a reset
-- ``state_label(lab)`` -- idle / training / paused / solved / finished / diverged / stalled
-- ``track_probe(lab)`` -- the carry probe's accuracy against training step (the live tick feeds it)
+- ``state_label(lab)`` -- idle / queued / training / paused / solved / finished / diverged / ...
+- ``track_probe(lab)`` -- the carry probe's accuracy against training step (the live poll feeds it)
+- ``weights_step(lab.trainer)`` -- the step of the weights the pages analyse
+
+The router calls ``follow_link()`` before a page that shows the run and ``write_link()`` after it.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import secrets
 import time
 import warnings
 from collections import deque
@@ -27,13 +38,13 @@ from threadpoolctl import threadpool_limits
 
 from engine import Config, SequenceModel, Trainer, schema
 from engine.analysis.probe import ProbeTracker
+from runs.service import RunError, RunService
+from runs.view import RunView
 from ui import link as query
 
-# The engine's matrices are tiny, so BLAS threads only add hand-off overhead
-# (training in the app ran 7x slower with two). The engine asks for one thread
-# through OPENBLAS_NUM_THREADS, which is too late when NumPy was loaded before
-# it, so limit the loaded library directly (once per process; a user's own
-# setting wins).
+# The engine's matrices are tiny, so BLAS threads only add hand-off overhead. The engine asks for
+# one thread through OPENBLAS_NUM_THREADS, which is too late when NumPy was loaded before it, so
+# limit the loaded library directly (once per process; a user's own setting wins).
 if os.environ.get("OPENBLAS_NUM_THREADS", "1") == "1":
     threadpool_limits(limits=1, user_api="blas")
 
@@ -41,6 +52,8 @@ KEY = "lab"
 LIVE_FIELDS = schema.LIVE  # fields that change on the running trainer without a reset (lr, steps)
 PROBE_EVERY_S = 2.0  # wall time between carry-probe measurements while training
 PROBE_SHARE = 0.05  # ... or longer, so a slow probe (a wide model) takes at most this share of the time
+SETTLE_S = 5.0  # a command not seen in the store after this long no longer decides what the page shows
+ACTIVE = ("queued", "training")
 
 
 class RateMeter:
@@ -74,38 +87,95 @@ class Lab:
 
     Attributes
     ----------
-    trainer : the :class:`engine.Trainer` being watched (its model changes in place)
     config : what the widgets describe; differs from ``trainer.config`` until a reset
-        (after a reset from anywhere, e.g. around loaded weights, the widgets show it)
-    running : whether live views tick (Play) or not (Pause)
-    speed : training time per tick as a multiple of ``ui.live.TICK_SECONDS``
+    draft : the untrained trainer shown before the first Play or Step (None once there is a run)
+    run_id, key : the run shown, and its control key (None: this tab only watches the run)
+    view : the run's :class:`RunView` (None before the first Play or Step)
+    owner : who the run service counts this tab's runs against (one training run each)
+    start_model : weights the next run starts from (a loaded model), or None for fresh ones
+    speed : the speed control's label (``ui.live.SPEEDS``)
     auto_pause : pause by itself the first time every evaluation sum is right
-    error : the latest problem building or training a model, for a person ("" when none)
+    intent : the latest command ("play", "pause", "step") until the store shows it was carried out
+    error : the latest problem starting or commanding a run, for a person ("" when none)
     link_warnings : what was wrong with the link this tab was opened with
     rate : measured steps per second while running
-    ticks : training chunks run so far (a counter for tests and benchmarks)
     """
 
-    trainer: Trainer
     config: Config
-    running: bool = False
-    speed: float = 1.0
+    draft: Trainer | None = None
+    run_id: str | None = None
+    key: str | None = None
+    view: RunView | None = None
+    owner: str = field(default_factory=lambda: secrets.token_hex(8))
+    start_model: SequenceModel | None = None
+    speed: str = "full"
     auto_pause: bool = True
+    intent: str | None = None
+    intent_at: float = 0.0
+    intent_step: int = 0  # the step the latest Step command trains to
+    sent: dict = field(default_factory=dict)  # the live settings last sent to the run (lr, steps, pace, ...)
+    linked: str | None = None  # the run id the link named when this tab last looked at it
     error: str = ""
     link_warnings: list[str] = field(default_factory=list)
     rate: RateMeter = field(default_factory=RateMeter)
-    ticks: int = 0
-    resets: int = 0  # counts reset(); the widgets take lab.config again after one
-    last_tick_end: float = 0.0
-    tick_token: object = None  # identifies the script run of the latest chunk (see ui.live)
+    polls: int = 0  # looks at the store so far (a counter for tests and benchmarks)
+    resets: int = 0  # counts resets and attaches; the widgets take lab.config again after one
+    was_running: bool = False  # whether the latest poll found the run training (see ui.live)
+    seen: tuple = ()  # (run id, state) at the latest poll (see ui.live)
+    poll_token: object = None  # identifies the script run of the latest poll (see ui.live)
     probe: ProbeTracker = field(default_factory=ProbeTracker)  # carry-probe accuracy against step
-    probe_of: Trainer | None = None  # the trainer ``probe`` follows (a reset starts a new series)
+    probe_of: object = None  # the trainer or run view ``probe`` follows (a reset starts a new series)
     probe_at: float = -math.inf  # wall time of its latest measurement
     probe_cost: float = 0.0  # seconds that measurement took
 
+    @property
+    def trainer(self) -> Trainer | RunView:
+        """What the pages read: the run's view, or the draft before there is a run."""
+        return self.view if self.view is not None else self.draft
+
+    @property
+    def revision(self) -> str:
+        """Names what the charts show: the same while one model trains (zoom and pan survive its updates),
+        new after a reset or another run."""
+        return f"lab{self.resets}"
+
+    @property
+    def owned(self) -> bool:
+        """Whether this tab may command what it shows (a draft, or a run whose key it holds)."""
+        return self.view is None or self.key is not None
+
+    @property
+    def running(self) -> bool:
+        """Whether the run trains (or is about to, or waits for a slot): the live views poll meanwhile."""
+        if self.view is None:
+            return False
+        if self.intent is not None and time.monotonic() - self.intent_at < SETTLE_S:
+            return self.intent != "pause"
+        return self.view.state in ACTIVE
+
+    @property
+    def can_play(self) -> bool:
+        """Whether Play (or Step) would train: not a deleted run, nor one that ended for good."""
+        if not self.owned or self.view is None:
+            return self.owned
+        state = self.view.state
+        if state is None or state in ("diverged", "stalled", "failed"):
+            return False
+        return state != "finished" or self.view.step < self.config.steps
+
+
+def weights_step(tr: Trainer | RunView) -> int:
+    """The training step of ``tr.model``: a run's latest stored weights may trail its history a little."""
+    return max(tr.snapshot_step, 0) if isinstance(tr, RunView) else tr.step
+
+
+def service() -> RunService:
+    """The server's run service (one per process and data folder)."""
+    return RunService.get()
+
 
 def _build(config: Config, model: SequenceModel | None = None) -> tuple[Trainer | None, str]:
-    """A trainer for ``config``, or None and why not (settings it cannot take, weights that do not fit)."""
+    """A draft trainer for ``config``, or None and why not (settings it cannot take, weights that misfit)."""
     try:
         return Trainer(config, model=model), ""
     except Exception as e:  # noqa: BLE001 -- any failure to build is shown to the user, never raised
@@ -116,100 +186,261 @@ def session() -> Lab:
     """This tab's :class:`Lab`, created on first use from the link's configuration."""
     lab = st.session_state.get(KEY)
     if lab is None:
-        config, warnings = query.read()
+        config, warned = query.read()
         trainer, error = _build(config)
         if trainer is None:
             trainer, _ = _build(query.DEFAULT)
-            warnings = [*warnings, f"{error}. Started with the default settings instead."]
+            warned = [*warned, f"{error}. Started with the default settings instead."]
             config = query.DEFAULT
-        lab = Lab(trainer=trainer, config=config, link_warnings=warnings)
+        lab = Lab(config=config, draft=trainer, link_warnings=warned)
         st.session_state[KEY] = lab
     return lab
 
 
-def reset(config: Config, model: SequenceModel | None = None) -> bool:
-    """Replace the trainer with a fresh one for ``config`` (around ``model``'s weights if given).
+# --- the run this tab shows ------------------------------------------------------------------------
 
-    Training pauses. When the model cannot be built, the current trainer is kept,
-    ``lab.error`` says why, and False is returned.
+
+def _leave(lab: Lab) -> None:
+    """Before showing something else: pause this tab's training run (it stays in the store, on the
+    Runs page) or delete it if it never took a step. A run this tab only watches is left as it is."""
+    if lab.view is None or lab.key is None:
+        return
+    try:
+        if lab.view.step == 0 and lab.view.state in ("queued", "paused"):
+            service().delete(lab.run_id, lab.key)
+        elif lab.view.state in ACTIVE:
+            service().command(lab.run_id, lab.key, "pause")
+    except RunError:
+        pass  # deleted or taken over elsewhere: nothing left to do
+
+
+def _show_run(lab: Lab, run_id: str, key: str | None, model: SequenceModel | None = None,
+              fresh: bool = True) -> None:
+    """Show run ``run_id`` (``fresh``: another model than the one shown, so the widgets and charts start
+    over; not so for the draft becoming its own run)."""
+    lab.run_id, lab.key, lab.draft, lab.start_model = run_id, key, None, None
+    lab.view = RunView(service().store, run_id, model=model)
+    if lab.view.model is None and lab.view.run is not None:  # a run that never reached its worker
+        lab.view.model = Trainer(lab.view.config).model  # the weights it will start from (same seed)
+    lab.config = lab.view.config if lab.view.run is not None else lab.config
+    lab.intent, lab.sent, lab.error = None, {}, ""
+    lab.resets += fresh
+    lab.rate.clear()
+
+
+def attach(run_id: str, key: str | None = None) -> bool:
+    """Show stored run ``run_id`` in this tab (controlled if ``key`` is its key, else watched)."""
+    lab = session()
+    store = service().store
+    run = store.read_run(run_id)
+    if run is None:
+        lab.link_warnings.append(f"There is no run {query.schema.cut(run_id)} in the run store (it may "
+                                 "have been deleted); showing this tab's own model instead.")
+        return False
+    owned = bool(key) and store.check_key(run_id, key)
+    if key and not owned:
+        lab.link_warnings.append("The link's control key is not this run's: you can watch the run and "
+                                 "train a copy of it.")
+    _leave(lab)
+    if owned and run["owner"]:
+        lab.owner = run["owner"]  # the same visitor, back after a refresh or a restart
+    _show_run(lab, run_id, key if owned else None)
+    lab.auto_pause = bool(run["pause_when_solved"]) if owned else lab.auto_pause
+    return True
+
+
+def follow_link() -> None:
+    """Before a page that shows the run: attach to the run the link names, if the link changed to it
+    (a shared link, a refresh, a run opened from the Runs page), not when it is this tab's own."""
+    lab = session()
+    wanted = st.query_params.get("run")
+    if wanted and wanted != lab.linked and wanted != lab.run_id:
+        attach(wanted, st.query_params.get("key"))
+    lab.linked = wanted or lab.linked
+
+
+def write_link() -> None:
+    """After the page: the run (and its key, for this tab's refreshes) into the link."""
+    lab = session()
+    for name, value in (("run", lab.run_id), ("key", lab.key)):
+        if value is None:
+            if name in st.query_params:
+                del st.query_params[name]
+        elif st.query_params.get(name) != value:
+            st.query_params[name] = value
+    lab.linked = lab.run_id
+
+
+def start_run(paused: bool = False, pace: float = 0.0) -> bool:
+    """Record the draft as a run and hand it to a worker (paused: waiting for a Step)."""
+    lab = session()
+    tr = lab.draft
+    if tr is None:
+        return True
+    try:
+        run_id, key = service().start(tr.config, origin="upload" if lab.start_model is not None else "train",
+                                      owner=lab.owner, pause_when_solved=lab.auto_pause, paused=paused,
+                                      model=lab.start_model, pace=pace)
+    except RunError as e:
+        lab.error = f"Could not start the run: {e}"
+        return False
+    _show_run(lab, run_id, key, model=tr.model, fresh=False)
+    lab.sent = {"pace": pace, "pause_when_solved": lab.auto_pause}
+    return True
+
+
+def command(kind: str, value: float | None = None) -> bool:
+    """Send a command to this tab's run; a refusal becomes ``lab.error``. Returns whether it was sent."""
+    lab = session()
+    if lab.view is None or lab.key is None:
+        return False
+    try:
+        service().command(lab.run_id, lab.key, kind, value)
+    except RunError as e:
+        lab.error = f"{e}."
+        return False
+    return True
+
+
+def expect(intent: str | None, step: int = 0) -> None:
+    """Let the page show ``intent`` (play, pause, step to ``step``) until the store shows it done."""
+    lab = session()
+    lab.intent, lab.intent_at, lab.intent_step = intent, time.monotonic(), step
+
+
+def settle(lab: Lab) -> None:
+    """Forget the latest command once the store shows it carried out (or after ``SETTLE_S``)."""
+    view = lab.view
+    if lab.intent is None or view is None:
+        return
+    state = view.state
+    done = {"play": state != "paused" or view.done,
+            "pause": state not in ACTIVE,
+            "step": view.step >= lab.intent_step and state not in ACTIVE}[lab.intent]
+    if done or state is None or view.done or time.monotonic() - lab.intent_at > SETTLE_S:
+        lab.intent = None
+
+
+def train_copy() -> None:
+    """Train a copy of the watched run as this tab's own (from its latest checkpoint)."""
+    lab = session()
+    if lab.view is None or lab.key is not None:
+        return
+    try:
+        run_id, key = service().start(lab.view.config, origin="train", owner=lab.owner, copy_of=lab.run_id,
+                                      pause_when_solved=lab.auto_pause, paused=True)
+    except RunError as e:
+        lab.error = f"Could not copy the run: {e}"
+        return
+    model = lab.view.model
+    _show_run(lab, run_id, key, model=model)
+
+
+def reset(config: Config, model: SequenceModel | None = None) -> bool:
+    """A fresh draft for ``config`` (around ``model``'s weights if given) in place of what the tab shows.
+
+    This tab's run is paused (or deleted if it never trained), never lost. When the model cannot be
+    built, what the tab shows is kept, ``lab.error`` says why, and False is returned.
     """
     lab = session()
-    lab.running = False
     trainer, error = _build(config, model)
     lab.error = error
     if trainer is None:
         return False
-    lab.trainer = trainer
-    lab.config = config
+    _leave(lab)
+    lab.draft, lab.start_model = trainer, model
+    lab.view = lab.run_id = lab.key = None
+    lab.config, lab.intent, lab.sent = config, None, {}
     lab.resets += 1
     lab.rate.clear()
     return True
 
 
 def pending_changes(lab: Lab) -> list[str]:
-    """Fields where the widgets differ from the running trainer and need a reset to apply."""
+    """Fields where the widgets differ from the shown trainer and need a reset to apply (every field
+    when the tab only watches the run)."""
     current, wanted = lab.trainer.config, lab.config
+    live = LIVE_FIELDS if lab.owned else ()
     return [name for name in query.FIELDS
-            if name not in LIVE_FIELDS and getattr(current, name) != getattr(wanted, name)]
+            if name not in live and getattr(current, name) != getattr(wanted, name)]
+
+
+def _send_live(lab: Lab, config: Config) -> None:
+    """Send the learning rate and step budget to the run when they differ from what was last sent."""
+    for name in LIVE_FIELDS:
+        value = getattr(config, name)
+        if value == getattr(lab.trainer.config, name) or lab.sent.get(name) == value:
+            continue
+        if command(name, value):
+            lab.sent[name] = value
 
 
 def apply(config: Config) -> list[str]:
-    """Adopt ``config`` as what the widgets show; apply the live fields to the running trainer.
+    """Adopt ``config`` as what the widgets show; apply the live fields to the run at once.
 
-    The learning rate changes at once (the model, optimizer state and history
-    are kept); so does the step budget. Other changes rebuild a model that has
-    not trained yet (nothing is lost); a trained one is kept until the user
-    resets. Returns the fields that still need a reset (architecture, batch,
-    optimizer, ...).
+    The learning rate and the step budget change at once (a command to the worker; the model,
+    optimizer state and history are kept). Other changes rebuild a model that has not trained yet
+    (nothing is lost); a run that has trained is kept until the user resets. Returns the fields that
+    still need a reset (architecture, batch, optimizer, ...).
     """
     lab = session()
     changed = config != lab.config
     lab.config = config
-    tr = lab.trainer
-    if tr.config.lr != config.lr:
-        tr.set_lr(config.lr)
-    if tr.config.steps != config.steps:
-        tr.set_steps(config.steps)
+    if lab.view is None:
+        tr = lab.draft
+        if tr.config.lr != config.lr:
+            tr.set_lr(config.lr)
+        if tr.config.steps != config.steps:
+            tr.set_steps(config.steps)
+    elif lab.owned:
+        _send_live(lab, config)
     pending = pending_changes(lab)
-    if pending and changed and tr.step == 0 and not lab.running and reset(config):
+    if pending and changed and lab.owned and lab.trainer.step == 0 and not lab.running and reset(config):
         return []
     return pending
 
 
 def state_label(lab: Lab) -> str:
-    """A one-word state for people: idle, training, paused, solved, finished, diverged or stalled."""
-    tr = lab.trainer
-    if tr.status in ("diverged", "stalled"):
-        return tr.status
-    if lab.running:
-        return "training"
-    if tr.solved_at_step is not None and (tr.done or lab.auto_pause):
+    """A one-word state for people: idle, queued, training, paused, solved, finished, diverged, stalled,
+    failed, interrupted or deleted."""
+    view = lab.view
+    if view is None:
+        return "idle"
+    state = view.state
+    if state is None:
+        return "deleted"
+    if lab.intent is not None and time.monotonic() - lab.intent_at < SETTLE_S:  # what was asked, at once
+        if lab.intent == "pause" and state in ACTIVE:
+            return "paused"
+        if lab.intent != "pause" and state not in ACTIVE:
+            return "training"
+    if view.solved_at_step is not None and (state == "finished" or state == "paused" and lab.auto_pause):
         return "solved"
-    if tr.done:
-        return "finished"
-    return "idle" if tr.step == 0 else "paused"
+    if state == "paused" and view.step == 0:
+        return "idle"
+    return state
 
 
 def track_probe(lab: Lab, force: bool = False) -> ProbeTracker:
-    """The carry probe's held-out accuracy against training step for ``lab``'s trainer.
+    """The carry probe's held-out accuracy against training step for what ``lab`` shows.
 
-    Measures the current step when ``force`` is set, when the series has fewer
-    than two points (so a curve shows from the first chunk on) or when the last
-    measurement is old enough (``PROBE_EVERY_S``, longer for a slow probe); a
-    step already measured costs nothing. The live tick calls this on every page, so the
-    series follows training wherever it runs. A probe that fails leaves the
-    series as it was: it must never stop training. A diverged run gets no more points.
+    Measures the latest weights when ``force`` is set, when the series has fewer than two points (so
+    a curve shows from the start) or when the last measurement is old enough (``PROBE_EVERY_S``, longer
+    for a slow probe); weights already measured cost nothing. The live poll calls this on every page,
+    so the series follows training wherever the tab is. A probe that fails leaves the series as it
+    was. A diverged run gets no more points.
     """
     tr = lab.trainer
     if lab.probe_of is not tr:
         lab.probe, lab.probe_of, lab.probe_at, lab.probe_cost = ProbeTracker(), tr, -math.inf, 0.0
     now = time.perf_counter()
     due = len(lab.probe) < 2 or now - lab.probe_at >= max(PROBE_EVERY_S, lab.probe_cost / PROBE_SHARE)
-    if (force or due) and tr.status != "diverged":  # blown-up weights have no carry to read
+    step = weights_step(tr)
+    if (force or due) and tr.status != "diverged" and tr.model is not None:
         try:
             with warnings.catch_warnings():  # overflowing states on the way to divergence
                 warnings.simplefilter("ignore", RuntimeWarning)
-                lab.probe.update(tr.model, tr.step)
+                lab.probe.update(tr.model, step)
         except Exception:  # noqa: BLE001,S110 -- the curve only misses a point
             pass
         lab.probe_at = time.perf_counter()

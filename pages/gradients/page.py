@@ -67,7 +67,8 @@ def bptt_view():
     source = G.ss().get(P + "source", "all")
     g = G.one_sum(model, a, b, source)
     layer = int(G.ss().get(P + "layer", cfg.layers - 1)) % cfg.layers
-    st.caption(f"The model being trained (step {tr.step:,}): {CELL_LABELS[cfg.cell]}, {cfg.layers} × "
+    st.caption(f"The model being trained (step {G.weights_step(tr):,}): {CELL_LABELS[cfg.cell]}, "
+               f"{cfg.layers} × "
                f"{cfg.hidden} units, {cfg.bits}-bit sums. Sum: {a} + {b} = {a + b}; loss on it "
                f"{g.loss:.4g} ({LOSS_LABELS[cfg.loss]}).")
     left, right = st.columns([1.4, 1], gap="medium")
@@ -100,7 +101,7 @@ def training_norm_view():
     left, right = st.columns([1.6, 1], gap="medium", vertical_alignment="center")
     with left:
         live_chart(F.step_norm_figure(norms, "Gradient reaching each step while training",
-                                      revision=f"train{id(G.trainer())}"), key=P + "train_norm_chart")
+                                      revision=f"train{G.session().revision}"), key=P + "train_norm_chart")
     with right:
         present.caption(f"Measured on {where}. Point at the left end: if its bars are orders of magnitude "
                         f"below those on the right, the gradient vanishes and the early bits barely learn "

@@ -16,7 +16,7 @@ from engine.analysis import budget
 from engine.analysis.bptt import SumGradients, sum_gradients
 from engine.cost import check_problem
 from engine.gradcheck import GradCheckRow, RecurrentLayerCheck, check_model, recurrent_layer_check
-from ui.session import session
+from ui.session import session, weights_step
 from ui.sums import default_sum, parse_sum
 from ui.widget_state import WidgetState, ss
 from ui.widgets import widget_value
@@ -56,13 +56,11 @@ def one_sum(model: SequenceModel, a: int, b: int, source: str) -> SumGradients:
 def training_norms() -> tuple[np.ndarray, str]:
     """(layers, T) gradient norm reaching each step, and where it comes from (for a caption)."""
     tr = trainer()
-    if tr.last_dh_norm is not None:
-        return tr.last_dh_norm, f"the latest training step (step {tr.step:,}, a batch of {tr.config.batch})"
     cfg = tr.model.config
     sample = budget.sums_within(cfg, NORM_BATCH, budget.GRADIENT_S, backward=True)
     batch = data.random_batch(np.random.default_rng(0), sample.sums, cfg.bits)
-    what = ("the weights before any training" if tr.step == 0
-            else f"the weights at step {tr.step:,} (the per-sample loop does not record it)")
+    at = weights_step(tr)
+    what = "the weights before any training" if at == 0 else f"the latest weights (step {at:,})"
     norms = sum_gradients(tr.model, batch, cfg.loss).dh_norm
     size = (f" (a large model: {sample.sums} instead of {NORM_BATCH}, as many as fit in about "
             f"{sample.seconds:g} s)") if sample.sampled else ""

@@ -3,7 +3,8 @@
 Every key this page owns starts with ``runs.``; the filters and the chosen runs are
 :class:`ui.widget_state.WidgetState` settings, so they survive a visit to another page.
 The page only reads the store (any visitor may watch any run) and deletes through
-:func:`runs.library.discard`, which refuses runs that are queued or training.
+:func:`runs.library.discard`, which refuses runs that are queued or training, and a page's run
+without its key (only the tab that started it may delete it).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from engine import schema
 from runs import RunError, Store, catalog, data_dir
 from runs.export import history_csv
 from runs.library import discard
+from ui.session import session
 from ui.widget_state import WidgetState, ss
 
 P = "runs."
@@ -119,7 +121,8 @@ def delete(run_id: str) -> None:
     """on_click: delete the run (or say why not)."""
     ss()[P + "deleting"] = None
     try:
-        discard(store(), run_id)
+        lab = session()
+        discard(store(), run_id, key=lab.key if lab.run_id == run_id else None)
         ss()[P + "notice"] = ("success", f"Deleted run {run_id}.")
     except RunError as e:
         ss()[P + "notice"] = ("error", f"Run {run_id} was not deleted: {e}.")

@@ -24,8 +24,6 @@ with st.container():  # one slot whatever it holds, so the views below keep thei
                        + "\n".join(f"- {w}" for w in lab.link_warnings), icon=":material/link_off:")
             st.button("Dismiss", key="train.dismiss_link", on_click=lab.link_warnings.clear)
 
-controls.run_controls(key="train")
-
 with st.container():  # notices, in one slot (see above)
     if lab.trainer.config.algorithm == "classic":
         st.caption("The tutorial's loop learns from one sum per step, so steps and samples seen are the "
@@ -41,15 +39,15 @@ with st.container():  # notices, in one slot (see above)
                       on_click=controls.reset_to_widgets, icon=":material/restart_alt:")
 
 
-# Live views. The loss chart trains and redraws on every tick; the others redraw less often. Each
+# Live views. The loss chart polls the run and redraws on every tick; the others redraw less often. Each
 # chart is a live chart, updated in place in the browser (never blanked, zoom kept).
-@live.view(draw_first=True)
+@live.view()
 def loss_view():
     tr = state.session().trainer
     train, evals = tr.history.train, tr.history.evals
     classic = tr.config.algorithm == "classic"  # its training loss is another kind: an axis each
     live_chart(figures.loss_figure(train["step"], train["loss"], evals["step"], evals["eval_loss"],
-                                   revision=id(tr), solved_at=tr.solved_at_step,
+                                   revision=lab.revision, solved_at=tr.solved_at_step,
                                    train_label="one sum's summed |error|" if classic else None,
                                    eval_label="evaluation cross-entropy" if classic else None),
                key="train.loss_chart")
@@ -59,7 +57,8 @@ def loss_view():
 def accuracy_view():
     tr = state.session().trainer
     evals = tr.history.evals
-    live_chart(figures.accuracy_figure(evals["step"], evals["exact_acc"], evals["bit_acc"], revision=id(tr),
+    live_chart(figures.accuracy_figure(evals["step"], evals["exact_acc"], evals["bit_acc"],
+                                       revision=lab.revision,
                                        solved_at=tr.solved_at_step), key="train.accuracy_chart")
 
 
@@ -67,7 +66,7 @@ def accuracy_view():
 def grad_view():
     tr = state.session().trainer
     train = tr.history.train
-    live_chart(figures.grad_norm_figure(train["step"], train["grad_norm"], revision=id(tr)),
+    live_chart(figures.grad_norm_figure(train["step"], train["grad_norm"], revision=lab.revision),
                key="train.grad_chart")
 
 
@@ -85,7 +84,8 @@ def glance():
         view = predictions.glance(tr.model, first.a, first.b, bits)
         st.subheader(f"Inside the network: {first.a} + {first.b}")
         live_chart(figures.hidden_heatmap(view.h, view.bit_rows, zrange=view.zrange,
-                                          title="Hidden units at each bit (top layer)", revision=id(tr)),
+                                          title="Hidden units at each bit (top layer)",
+                                          revision=lab.revision),
                    key="train.hidden_chart")
 
 
@@ -97,4 +97,4 @@ with c2:
 with c3:
     grad_view()
 glance()
-downloads.download_buttons(lab.trainer, running=lab.running, key="train")
+downloads.download_buttons(lab.trainer, key="train")

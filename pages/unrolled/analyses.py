@@ -16,7 +16,7 @@ from engine.analysis.probe import ProbeTracker
 from engine.data import eval_set
 from engine.model import SequenceModel
 from pages.unrolled.state import TRAINED, P, is_live, source
-from ui.session import session, track_probe
+from ui.session import session, track_probe, weights_step
 from ui.widget_state import ss
 
 REPORT_REFRESH_S = 3.0  # while training: recompute the carry analyses at most this often
@@ -31,13 +31,15 @@ def _memo(name: str, model: SequenceModel, compute, refresh_s: float):
     if fp in store:
         return store[fp][1]
     latest = store.get("latest")
+    trained = source() == TRAINED
+    follows = session().trainer if trained else model  # a run's weights are a new object each snapshot
     fresh = latest is not None and time.perf_counter() - latest[1] < refresh_s
-    if fresh and is_live() and latest[0] is model:
+    if fresh and is_live() and latest[0] is follows:
         return latest[2]
     value = compute()
-    step = session().trainer.step if source() == TRAINED else None
+    step = weights_step(session().trainer) if trained else None
     store[fp] = (time.perf_counter(), value)
-    store["latest"] = (model, time.perf_counter(), value, step)
+    store["latest"] = (follows, time.perf_counter(), value, step)
     keys = [k for k in store if k != "latest"]
     for k in keys[:-MEMO_SIZE]:
         del store[k]

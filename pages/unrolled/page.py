@@ -186,7 +186,7 @@ def carry_view():
         if U.source() == U.TRAINED:
             tracker = A.probe_series()
             live_chart(F.probe_curve_figure(tracker.steps, tracker.accuracy, probe.baseline_acc,
-                                            revision=id(U.session().trainer)), key=K + "probe_chart")
+                                            revision=U.session().revision), key=K + "probe_chart")
             present.caption("Measured on a sample of sums every few seconds while the model trains, on any "
                             "page.")
     left, right = st.columns(2)

@@ -19,7 +19,7 @@ from engine import checkpoint
 from engine.analysis.carry import fingerprint
 from engine.analysis.explain import random_pair
 from engine.model import SequenceModel
-from ui.session import session
+from ui.session import session, weights_step
 from ui.sums import default_sum, parse_sum
 from ui.widget_state import WidgetState, ss
 
@@ -85,7 +85,7 @@ def current_model() -> tuple[SequenceModel, str]:
         return example().model, (f"loaded from assets/models/{EXAMPLE_PATH.name}, a solved 8-bit RNN "
                                   "(the example)")
     tr = session().trainer
-    return tr.model, f"being trained (step {tr.step:,})"
+    return tr.model, f"being trained (step {weights_step(tr):,})"
 
 
 def is_live() -> bool:

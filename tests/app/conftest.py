@@ -39,3 +39,14 @@ def open_page(app, request):
 def page(open_page):
     """The app opened at the page named by the test module's ``PAGE``."""
     return open_page()
+
+
+@pytest.fixture(autouse=True)
+def run_store(tmp_path, monkeypatch):
+    """Each test's runs go to its own store; its workers are stopped afterwards."""
+    monkeypatch.setenv("RNNLAB_DATA", str(tmp_path / "runs"))
+    yield tmp_path / "runs"
+    from runs.service import RunService
+    for service in list(RunService._instances.values()):
+        service.close()
+    RunService._instances.clear()

@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from app_helpers import settled, wait_until
 
 from engine import Config
 from ui.link import to_params
@@ -98,23 +99,30 @@ def test_a_sum_that_does_not_fit_says_what_is_allowed(page, a, b, message):
     assert any(message in e for e in texts(page.error)), texts(page.error)
 
 
-def test_training_norms_come_from_the_latest_training_step(page):
-    page.session_state["lab"].trainer.advance(3)
-    page.run()
-    assert any("the latest training step (step 3, a batch of 64)" in c for c in texts(page.caption))
-    y = array(chart(page, "grad.train_norm_chart")["data"][0]["y"])
-    np.testing.assert_allclose(y, page.session_state["lab"].trainer.last_dh_norm[0])
+def test_training_norms_come_from_the_runs_latest_weights(app):
+    app.run()  # the Train page: Step trains the run in a worker
+    app.checkbox(key="train.auto_pause.w").uncheck().run()
+    app.button(key="train.step").click().run()
+    tr = settled(app).trainer
+    app.switch_page(PAGE).run()
+    step = tr.snapshot_step
+    assert step == tr.step > 0
+    assert any(f"with the latest weights (step {step:,})" in c for c in texts(app.caption))
+    y = array(chart(app, "grad.train_norm_chart")["data"][0]["y"])
+    assert len(y) == tr.config.bits and np.all(np.isfinite(y))
 
 
-def test_views_follow_the_model_while_it_trains(page):
-    lab = page.session_state["lab"]
-    lab.running = True  # as if Play had been pressed; each run is one live tick
-    page.run()
-    assert lab.trainer.step > 0
-    caption = next(c for c in texts(page.caption) if c.startswith("The model being trained"))
-    assert f"(step {lab.trainer.step:,})" in caption
-    assert any("the latest training step" in c for c in texts(page.caption))
-    lab.running = False
+def test_views_follow_the_model_while_it_trains(app):
+    app.query_params.update(to_params(Config(steps=1_000_000)))
+    app.run()
+    app.checkbox(key="train.auto_pause.w").uncheck().run()
+    app.button(key="train.play").click().run()
+    app.switch_page(PAGE).run()
+    wait_until(app, lambda lab: lab.trainer.snapshot_step > 0, what="a snapshot of trained weights")
+    tr = app.session_state["lab"].trainer
+    caption = next(c for c in texts(app.caption) if c.startswith("The model being trained"))
+    assert f"(step {tr.snapshot_step:,})" in caption
+    assert any("the latest weights" in c for c in texts(app.caption))
 
 
 def test_checking_a_two_layer_lstm_lists_every_gate_weight(page):

@@ -9,6 +9,7 @@ import base64
 import json
 
 import numpy as np
+from app_helpers import settled
 
 from pages.train import figures
 from ui import live_chart as lc
@@ -57,6 +58,7 @@ def test_it_sends_the_figure_its_config_height_and_where_plotly_js_is_served(pag
 def test_updates_keep_the_element_id_and_revision_while_the_figure_changes(page):
     before_id, before = sent(page, "train.loss_chart")
     page.button(key="train.step").click().run()
+    settled(page)
     after_id, after = sent(page, "train.loss_chart")
     assert after_id == before_id  # same element: the browser updates it instead of mounting anew
     old, new = json.loads(before["figure"]), json.loads(after["figure"])

@@ -15,6 +15,7 @@ from engine import Trainer, checkpoint
 from engine.config import Config
 from runs import Store
 from runs.export import history_csv
+from runs.store import hash_key
 
 PAGE = "pages/runs/page.py"
 
@@ -183,3 +184,17 @@ def test_two_runs_compare_curves_together_and_settings_side_by_side(store, open_
     assert differs == ["Learning rate", "Seed"]
     at.toggle(key="runs.only_diff.w").set_value(True).run()
     assert at.dataframe[1].value["setting"].tolist() == ["Learning rate", "Seed"]
+
+
+def test_a_visitors_run_is_deleted_only_from_the_tab_holding_its_key(store, open_page):
+    run_id = trained(store, "paused")
+    store.update_run(run_id, key_hash=hash_key("their-key"))  # started on someone's Train page
+    at = choose(open_page(), run_id)
+    at.button(key=f"runs.delete_{run_id}").click().run()
+    at.button(key=f"runs.confirm_{run_id}").click().run()
+    assert "only that tab can delete it" in at.error[0].value and store.read_run(run_id) is not None
+    lab = at.session_state["lab"]
+    lab.run_id, lab.key = run_id, "their-key"  # the tab that started it
+    at.button(key=f"runs.delete_{run_id}").click().run()
+    at.button(key=f"runs.confirm_{run_id}").click().run()
+    assert store.read_run(run_id) is None

@@ -1,6 +1,8 @@
-"""The Train page: hyperparameters reach the trainer, the controls train it, the views follow.
+"""The Train page: hyperparameters reach the run, the controls command its worker, the views follow.
 
-Fragments run once per ``at.run()``, so each run is one live tick while playing.
+The page never trains: Play and Step record the run and a worker process trains it. Fragments run
+once per ``at.run()``, so each run is one poll of the run store; tests rerun the page until the
+worker's progress shows (``app_helpers.wait_until``), with a deadline.
 """
 
 from __future__ import annotations
@@ -10,16 +12,15 @@ import json
 
 import numpy as np
 import pytest
+from app_helpers import lab, settled, wait_state, wait_until
 
 import engine.model
 from engine import PRESETS, Config, Trainer
+from runs.service import RunService
+from ui import live
 from ui.link import to_params
 
 DIVERGING = Config(activation="relu", optimizer="sgd", lr=10.0, layers=2)  # NaN loss within ~5 steps
-
-
-def lab(at):
-    return at.session_state["lab"]
 
 
 def status(at) -> dict[str, str]:
@@ -57,13 +58,15 @@ def test_page_renders_its_views_without_exception(app):
     assert status(at)["State"].endswith("idle")
 
 
-def test_step_trains_one_chunk_and_pauses(app):
+def test_step_trains_a_few_steps_in_a_worker_and_pauses(app):
     at = app.run()
-    at.checkbox(key="train.auto_pause.w").uncheck().run()  # one chunk may reach the solved step
+    assert lab(at).view is None and "run" not in at.query_params  # nothing recorded before Play or Step
+    at.checkbox(key="train.auto_pause.w").uncheck().run()  # the steps may reach the solved step
     at.button(key="train.step").click().run()
-    tr = lab(at).trainer
-    assert tr.step > 0
-    assert not lab(at).running
+    session = settled(at)
+    tr = session.trainer
+    assert tr.step == live.STEP_STEPS["full"] and tr.state == "paused"
+    assert at.query_params["run"] == session.run_id and at.query_params["key"] == session.key
     assert status(at)["State"].endswith("paused")
     assert status(at)["Step"] == f"{tr.step:,}"
     loss = chart(at, "train.loss_chart")
@@ -71,35 +74,59 @@ def test_step_trains_one_chunk_and_pauses(app):
     assert loss["layout"]["yaxis"]["type"] == "log"
 
 
-def test_play_advances_on_every_run_and_pause_stops(app):
-    at = open_with(app, Config(steps=1_000_000))  # a budget no tick can finish
+def test_play_trains_in_a_worker_and_pause_stops(app):
+    at = open_with(app, Config(steps=1_000_000))  # a budget no test reaches
     at.checkbox(key="train.auto_pause.w").uncheck().run()  # train on past the solved step
     at.button(key="train.play").click().run()
-    steps = [lab(at).trainer.step]
-    for _ in range(3):
-        at.run()
-        steps.append(lab(at).trainer.step)
-    assert all(b > a for a, b in zip(steps, steps[1:], strict=False)), steps
+    first = wait_until(at, lambda lab: lab.trainer.step > 20, what="the first steps").trainer.step
+    wait_until(at, lambda lab: lab.trainer.step > first, what="more steps")
     assert status(at)["State"].endswith("training")
-    assert all(d.disabled for d in at.get("download_button"))  # the weights are changing
+    assert not any(d.disabled for d in at.get("download_button"))  # the latest snapshot downloads
     at.button(key="train.pause").click().run()
-    paused = lab(at).trainer.step
+    assert status(at)["State"].endswith("paused")  # at once, before the worker has answered
+    paused = settled(at).trainer.step
+    at.run()
     at.run()
     assert lab(at).trainer.step == paused
     assert status(at)["State"].endswith("paused")
 
 
-def test_preset_fills_the_widgets_and_asks_to_reset_a_trained_model(app):
+def test_a_preset_starts_a_fresh_model_with_its_settings_in_one_click(app):
     at = app.run()
+    assert at.selectbox(key="train.preset.w").value == "fast"
     at.button(key="train.step").click().run()
+    trained = settled(at)
+    old_run = trained.run_id
     at.selectbox(key="train.preset.w").set_value("classic").run()
-    assert lab(at).config == PRESETS["classic"]
+    assert lab(at).config == PRESETS["classic"] == lab(at).trainer.config  # a fresh model, at once
+    assert lab(at).view is None and lab(at).trainer.step == 0
     assert at.query_params["algorithm"] == "classic" and at.query_params["batch"] == "1"
-    assert lab(at).trainer.config.algorithm == "batched"  # the running model is kept until a reset
-    assert any("reset" in i.value for i in at.info)
-    at.button(key="train.reset_pending").click().run()
-    assert lab(at).trainer.config == PRESETS["classic"]
-    assert not at.info
+    assert "run" not in at.query_params
+    assert status(at)["State"].endswith("idle") and not at.info  # no notes left from the old run
+    assert RunService.get().store.read_run(old_run)["state"] == "paused"  # the old run is kept
+    at.number_input(key="train.hidden.w").set_value(9).run()  # no preset has 9 units
+    assert at.selectbox(key="train.preset.w").value == "custom"
+    at.number_input(key="train.hidden.w").set_value(PRESETS["classic"].hidden).run()  # the preset's again
+    assert at.selectbox(key="train.preset.w").value == "classic"
+
+
+def test_a_preset_chosen_while_training_asks_once(app):
+    at = open_with(app, Config(steps=1_000_000))
+    at.checkbox(key="train.auto_pause.w").uncheck().run()
+    at.button(key="train.play").click().run()
+    training = wait_until(at, lambda lab: lab.trainer.step > 0, what="training").run_id
+    at.selectbox(key="train.preset.w").set_value("lstm").run()
+    assert lab(at).run_id == training and lab(at).running  # nothing changed yet
+    assert any("Start a fresh model with the **lstm** preset" in w.value for w in at.warning)
+    assert at.selectbox(key="train.preset.w").value == "custom"  # still what trains (a bigger budget)
+    at.button(key="train.preset_no").click().run()
+    assert not any("preset?" in w.value for w in at.warning) and lab(at).run_id == training
+    at.selectbox(key="train.preset.w").set_value("lstm").run()
+    at.button(key="train.preset_yes").click().run()
+    assert lab(at).trainer.config == PRESETS["lstm"] and lab(at).view is None
+    assert at.selectbox(key="train.preset.w").value == "lstm"
+    wait_until(at, lambda lab: RunService.get().store.read_run(training)["state"] == "paused",
+               what="the old run to pause")
 
 
 def test_settings_apply_at_once_before_any_training(app):
@@ -112,7 +139,7 @@ def test_settings_apply_at_once_before_any_training(app):
 def test_classic_preset_trains_one_sample_per_step(app):
     at = open_with(app, PRESETS["classic"])
     at.button(key="train.step").click().run()
-    tr = lab(at).trainer
+    tr = settled(at).trainer
     assert tr.step > 0 and tr.samples == tr.step
     assert at.number_input(key="train.batch.w").disabled
 
@@ -121,18 +148,18 @@ def test_hand_made_classic_link_trains_the_classic_loop(app):
     app.query_params.update({"algorithm": "classic", "lr": "0.1"})
     at = app.run()
     assert not at.exception
-    tr = lab(at).trainer
-    assert tr.config == Config(algorithm="classic", lr=0.1).normalised()
+    assert lab(at).trainer.config == Config(algorithm="classic", lr=0.1).normalised()
     assert at.selectbox(key="train.activation.w").value == "sigmoid"
     assert at.number_input(key="train.batch.w").value == 1
     at.button(key="train.step").click().run()
-    assert lab(at).trainer is tr and tr.step > 0 and tr.samples == tr.step
+    tr = settled(at).trainer
+    assert tr.config.algorithm == "classic" and tr.step > 0 and tr.samples == tr.step
 
 
 def test_architecture_change_keeps_the_model_until_reset(app):
     at = app.run()
     at.button(key="train.step").click().run()
-    trained = lab(at).trainer
+    trained = settled(at).trainer
     at.number_input(key="train.hidden.w").set_value(8).run()
     assert lab(at).config.hidden == 8
     assert lab(at).trainer is trained and trained.config.hidden == 16
@@ -140,17 +167,22 @@ def test_architecture_change_keeps_the_model_until_reset(app):
     assert "hidden" in notice.value
     at.button(key="train.reset_pending").click().run()
     assert lab(at).trainer.config.hidden == 8 and lab(at).trainer.step == 0
+    kept = RunService.get().store.read_run(trained.run_id)  # the trained run stays in the store
+    assert kept["state"] == "paused" and kept["step"] == trained.step
 
 
 def test_learning_rate_applies_at_once_without_reset(app):
     at = app.run()
     at.button(key="train.step").click().run()
-    trained, step = lab(at).trainer, lab(at).trainer.step
+    trained = settled(at).trainer
+    step = trained.step
     at.select_slider(key="train.lr.w").set_value(0.01).run()
+    wait_until(at, lambda lab: lab.trainer.config.lr == 0.01, what="the worker to take the learning rate")
     assert lab(at).trainer is trained and trained.step == step
-    assert trained.config.lr == 0.01 and trained.optimizer.lr == 0.01
     assert not at.info  # nothing waits for a reset
     assert at.query_params["lr"] == "0.01"
+    at.button(key="train.step").click().run()  # the next steps train with it
+    assert settled(at).trainer.history.train["lr"][-1] == 0.01
 
 
 def test_link_restores_the_configuration(app):
@@ -181,11 +213,8 @@ def test_malformed_link_values_fall_back_with_warnings(app):
 def test_divergence_ends_in_a_clear_state_and_reset_recovers(app):
     at = open_with(app, DIVERGING)
     at.button(key="train.play").click().run()
-    for _ in range(5):
-        if lab(at).trainer.status == "diverged":
-            break
-        at.run()
-    assert not at.exception
+    wait_state(at, "diverged")
+    settled(at)
     assert status(at)["State"].endswith("diverged")
     assert any("diverged" in e.value and "smaller learning rate" in e.value for e in at.error)
     assert at.button(key="train.play").disabled and not lab(at).running
@@ -193,17 +222,14 @@ def test_divergence_ends_in_a_clear_state_and_reset_recovers(app):
     at.button(key="train.reset").click().run()
     assert status(at)["State"].endswith("idle") and not at.error
     at.button(key="train.step").click().run()
-    assert lab(at).trainer.status == "training"
+    assert settled(at).trainer.state == "paused"
 
 
 def test_a_dead_network_ends_stalled_with_a_suggestion(app):
     at = open_with(app, Config(activation="relu", lr=1.0, steps=1500))  # every ReLU unit dies early
     at.button(key="train.play").click().run()
-    for _ in range(10):
-        if lab(at).trainer.status == "stalled":
-            break
-        at.run()
-    assert not at.exception
+    wait_state(at, "stalled")
+    settled(at)
     assert status(at)["State"].endswith("stalled")
     assert any("Training stalled" in e.value and "tanh or sigmoid instead of relu" in e.value
                for e in at.error)
@@ -226,29 +252,31 @@ def test_lstm_preset_trains(app, preset):
     at = app.run()
     at.selectbox(key="train.preset.w").set_value(preset).run()
     at.button(key="train.step").click().run()
+    tr = settled(at).trainer
     assert not at.exception and not at.error
-    assert lab(at).trainer.config.cell == "lstm" and lab(at).trainer.step > 0
+    assert tr.config.cell == "lstm" and tr.step > 0
 
 
 def test_finished_run_disables_play_until_the_budget_grows(app):
     at = open_with(app, Config(steps=5))
     at.button(key="train.play").click().run()
-    assert lab(at).trainer.status == "finished"
+    wait_state(at, "finished")
+    settled(at)
     assert at.button(key="train.play").disabled
-    assert status(at)["State"].split()[-1] in ("finished", "solved")
+    assert status(at)["State"].split()[-1] == "finished"
+    assert "budget is used up" in " ".join(c.value for c in at.caption)
     at.number_input(key="train.steps.w").set_value(10).run()
+    wait_until(at, lambda lab: lab.trainer.config.steps == 10, what="the new budget")
     assert not at.button(key="train.play").disabled
+    at.button(key="train.play").click().run()
+    wait_until(at, lambda lab: lab.trainer.step == 10 and lab.trainer.state == "finished", what="ten steps")
 
 
 def test_pause_when_solved_stops_at_the_step_that_solves(app):
     at = open_with(app, Config(steps=100_000))
     assert at.checkbox(key="train.auto_pause.w").value  # on by default
     at.button(key="train.play").click().run()
-    for _ in range(40):
-        if not lab(at).running:
-            break
-        at.run()
-    tr = lab(at).trainer
+    tr = settled(at).trainer
     assert tr.solved_at_step is not None and tr.step == tr.solved_at_step  # paused at that very step
     assert tr.history.evals["exact_acc"][-1] == 1.0 and tr.history.evals["step"][-1] == tr.step
     assert status(at)["State"].endswith("solved")
@@ -264,39 +292,34 @@ def test_no_solved_mark_before_the_run_is_solved(app):
     at = app.run()
     at.select_slider(key="train.speed.w").set_value("class").run()
     at.button(key="train.step").click().run()  # one step at the class speed
+    assert settled(at).trainer.step == 1
     assert lab(at).trainer.solved_at_step is None
     assert "shapes" not in chart(at, "train.loss_chart")["layout"] and not at.success
 
 
-def test_class_speed_trains_evenly_spread_steps_no_faster_than_its_pace(app):
+def test_class_speed_trains_no_faster_than_its_pace(app):
     import time
 
-    from ui import live
     at = app.run()
     at.select_slider(key="train.speed.w").set_value("class").run()
-    at.button(key="train.play").click()
-    start = time.perf_counter()
-    at.run()
-    steps = [lab(at).trainer.step]
-    deadline = start + 60
-    while steps[-1] < 8 and time.perf_counter() < deadline:
-        at.run()
-        steps.append(lab(at).trainer.step)
-    elapsed = time.perf_counter() - start
-    assert steps[-1] >= 8, "class speed trained too few steps in a minute"
-    assert max(np.diff(steps)) <= live.MAX_DUE  # ticks train none, one or a few steps: never a burst
-    assert steps[-1] <= live.CLASS_PACE * elapsed + live.MAX_DUE  # the pace is an upper bound
+    at.button(key="train.play").click().run()
+    wait_until(at, lambda lab: lab.trainer.step >= 1, what="the first step")
+    start, first = time.monotonic(), lab(at).trainer.step
+    wait_until(at, lambda lab: lab.trainer.step >= first + 8, what="eight paced steps")
+    elapsed = time.monotonic() - start
+    assert lab(at).trainer.step - first <= live.SPEEDS["class"] * elapsed + 2  # the pace is an upper bound
+    at.button(key="train.pause").click().run()
+    at_pause = settled(at).trainer.step
     at.button(key="train.step").click().run()  # Step at the class speed: one step
-    assert lab(at).trainer.step == steps[-1] + 1 and not lab(at).running
+    assert settled(at).trainer.step == at_pause + 1
 
 
 def test_widgets_follow_a_reset_made_elsewhere(app):
-    """Another page may reset the trainer around loaded weights; the sidebar then shows that model."""
+    """Another page may reset the tab around loaded weights; the sidebar then shows that model."""
     at = app.run()
-    at.button(key="train.step").click().run()
     loaded = Trainer(Config(hidden=6, seed=3))
     session = lab(at)
-    session.trainer, session.config, session.resets = loaded, loaded.config, session.resets + 1  # as reset()
+    session.draft, session.config, session.resets = loaded, loaded.config, session.resets + 1  # as reset()
     at.run()
     assert at.number_input(key="train.hidden.w").value == 6
     assert lab(at).trainer is loaded and not at.info
@@ -312,3 +335,4 @@ def test_settings_and_speed_survive_a_visit_to_another_page(app):
     assert at.number_input(key="train.hidden.w").value == 12
     assert at.select_slider(key="train.speed.w").value == "slow"
     assert lab(at).config.hidden == 12
+

@@ -8,6 +8,7 @@ import re
 
 import numpy as np
 import pytest
+from app_helpers import wait_until
 from streamlit.testing.v1 import AppTest
 
 from engine import Config, SequenceModel, checkpoint
@@ -154,13 +155,15 @@ def test_hard_cases_and_random_pick_a_sum(page):
     assert not errors(page)
 
 
-def test_live_ticks_train_and_redraw_the_page(page):
-    lab = page.session_state["lab"]
-    lab.running = True
-    for _ in range(3):
-        page.run()
-    assert not page.exception
-    text = " ".join(c.value for c in page.caption)
+def test_live_polls_redraw_the_page_while_a_worker_trains(app):
+    app.query_params["steps"] = "1000000"
+    app.run()
+    app.checkbox(key="train.auto_pause.w").uncheck().run()
+    app.button(key="train.play").click().run()
+    app.switch_page(PAGE).run()
+    wait_until(app, lambda lab: lab.trainer.snapshot_step > 0, what="a snapshot of trained weights")
+    app.run()
+    text = " ".join(c.value for c in app.caption)
     shown = re.search(r"Model being trained \(step ([\d,]+)\)", text)
     assert shown and int(shown.group(1).replace(",", "")) > 0
 
@@ -266,11 +269,9 @@ def test_the_probe_curve_follows_training_on_another_page(app):
     at = app.run()  # the Train page
     at.checkbox(key="train.auto_pause.w").uncheck().run()  # train on past the solved step
     at.button(key="train.play").click().run()
-    for _ in range(3):
-        at.run()
-    lab = at.session_state["lab"]
-    recorded = lab.probe.steps.tolist()  # measured by the live ticks, without the Unrolled page
-    assert len(recorded) >= 2 and recorded[0] == 0 and recorded[-1] > 0
+    lab = wait_until(at, lambda lab: len(lab.probe) >= 2, what="two probe measurements")
+    recorded = lab.probe.steps.tolist()  # measured by the live polls, without the Unrolled page
+    assert recorded[0] == 0 and recorded[-1] > 0
     at.switch_page(PAGE).run()
     assert not at.exception
     (spec,) = charts(at, "unrolled.probe_chart")

@@ -7,6 +7,7 @@ app_url : base URL of ``streamlit run streamlit_app.py``, started once per sessi
 browser : Playwright driving Debian's Chromium at ``/usr/bin/chromium`` (no browser is
     ever downloaded).
 page : a fresh 1400x1000 page in its own context per test (not yet navigated).
+pause_left_runs : (automatic) pauses the runs a test left training.
 
 Helpers live in ``browser_helpers.py`` (``open_app``, ``wait_for_app_idle``,
 ``save_screenshot`` into ``artifacts/screenshots/NAME.png``); import them with
@@ -90,3 +91,18 @@ def page(browser):
         yield pg
     finally:
         context.close()
+
+
+@pytest.fixture(autouse=True)
+def pause_left_runs():
+    """After each test, pause the runs its pages left training: the shared server's training slots
+    are for the next test (a closed tab's run would only pause after two minutes on its own)."""
+    yield
+    from runs.store import Store, data_dir
+
+    store = Store(data_dir())
+    try:
+        for run in store.list_runs(state="training"):
+            store.send_command(run["id"], "pause")
+    finally:
+        store.close()
