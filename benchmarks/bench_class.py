@@ -37,8 +37,8 @@ from browser_helpers import CHROMIUM, CHROMIUM_ARGS, open_app, running_app  # no
 
 METRICS = ".st-key-status_bar [data-testid='stMetricValue']"
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-USABLE = f"""() => {{
-  const play = [...document.querySelectorAll('button')].find(b => b.innerText.trim() === 'Play');
+USABLE = rf"""() => {{
+  const play = [...document.querySelectorAll('button')].find(b => /(^|\s)Play$/.test(b.innerText.trim()));
   return !!play && !play.disabled && !!document.querySelector({IDLE!r})
     && document.querySelectorAll({METRICS!r}).length >= 2;
 }}"""
@@ -46,6 +46,8 @@ STEPPED = f"""() => {{
   const v = document.querySelectorAll({METRICS!r});
   return v.length > 1 && parseInt(v[1].innerText.replace(/,/g, '')) > 0;
 }}"""
+UNCHECKED = """() => [...document.querySelectorAll('[data-testid="stCheckbox"]')]
+  .some(c => c.innerText.includes('Pause when solved') && !c.querySelector('input').checked)"""
 TRAINING = f"() => document.querySelector({METRICS!r})?.innerText.includes('training')"
 
 
@@ -67,7 +69,11 @@ def ninth_visit(browser, url: str) -> dict:
     page = context.new_page()
     t0 = time.perf_counter()
     page.goto(url)
-    page.wait_for_function(USABLE, polling="raf", timeout=120_000)
+    try:
+        page.wait_for_function(USABLE, polling="raf", timeout=120_000)
+    except Exception:
+        page.screenshot(path=str(ROOT / "artifacts" / "bench_class_ninth.png"))
+        raise
     usable = time.perf_counter() - t0
     first_step = page.locator(METRICS).nth(1).inner_text()
     step = page.get_by_role("button", name="Step", exact=True)
@@ -114,10 +120,19 @@ def main(argv=None) -> int:
                 page.set_default_timeout(120_000)
                 open_app(page, f"{url}/?steps=10000000", timeout_ms=120_000)
                 page.get_by_text("Pause when solved").click()
+                page.get_by_role("checkbox", name="Pause when solved").wait_for(state="attached")
+                page.wait_for_function(UNCHECKED, timeout=120_000)
+                page.wait_for_selector(IDLE, state="attached", timeout=120_000)
                 page.get_by_role("button", name="Play", exact=True).click()
                 pages.append(page)
-            for page in pages:
-                page.wait_for_function(TRAINING, timeout=120_000)
+                print(f"visitor {len(pages)} pressed Play (load {os.getloadavg()[0]:.1f})", file=sys.stderr)
+            for i, page in enumerate(pages):
+                try:
+                    page.wait_for_function(TRAINING, timeout=120_000)
+                except Exception:
+                    states = [p.locator(METRICS).first.inner_text() for p in pages]
+                    page.screenshot(path=str(ROOT / "artifacts" / "bench_class_stuck.png"))
+                    raise RuntimeError(f"visitor {i + 1} does not show training; states: {states}") from None
             crowd_runs = [run_of(page) for page in pages]
             ninth = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             visits = [ninth_visit(ninth, url) for _ in range(args.rounds)]

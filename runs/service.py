@@ -131,6 +131,11 @@ class RunService:
         seconds pauses, so closed tabs do not keep the server's training slots busy."""
         self._watched[run_id] = time.monotonic()
 
+    def watchers(self, within: float = 2.0) -> int:
+        """How many runs a page has looked at in the last ``within`` seconds (the pages polling now)."""
+        now = time.monotonic()
+        return sum(now - seen < within for seen in list(self._watched.values()))
+
     def _pause_unwatched(self) -> None:
         now = time.monotonic()
         for run_id, seen in list(self._watched.items()):

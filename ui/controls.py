@@ -93,7 +93,7 @@ def matching_preset(config: Config) -> str | None:
 def _shown_preset(W: WidgetState) -> str:
     """The preset the widgets' values are (ignoring the seed), or :data:`CUSTOM`."""
     try:
-        config = Config(**{name: widget_value(name, W.value(name)) for name in FIELDS}).normalised()
+        config = Config(**{name: widget_value(name, W.kept(name)) for name in FIELDS}).normalised()
     except (ValueError, TypeError):
         return CUSTOM
     return matching_preset(config) or CUSTOM
@@ -119,7 +119,7 @@ def config_controls(initial: Config, key: str = "train", container=None) -> Conf
         if ss.get(_k(key, "shown")) != initial:
             _set_widgets(key, initial)
     for name in FIELDS:
-        W.bind(name, getattr(initial, name))
+        W.hold(name, getattr(initial, name))
     W.put("preset", _shown_preset(W))  # the box names the preset the settings are, or "custom"
     classic = W.value("algorithm") == "classic"
     if classic:  # the per-sample loop fixes these; show what it really does
@@ -129,7 +129,8 @@ def config_controls(initial: Config, key: str = "train", container=None) -> Conf
 
     def draw(name, where=None, off=False, help=None):
         fixed = classic and name in CLASSIC_FIXED
-        setting_widget(name, w(name), where, disabled=fixed or off, help=FIXED_NOTE if fixed else help)
+        setting_widget(name, w(name), where, disabled=fixed or off, help=FIXED_NOTE if fixed else help,
+                       on_change=W.keep, args=(name,), value=W.kept(name))
 
     with box:
         st.header("Hyperparameters")
@@ -172,9 +173,7 @@ def config_controls(initial: Config, key: str = "train", container=None) -> Conf
             draw("forget_bias", off=ss[w("cell")] != "lstm")
             draw("eval_every")
             draw("dtype")
-    for name in (*FIELDS, "preset"):  # remember them beyond this page's visit
-        W.keep(name)
-    values = {name: widget_value(name, W.value(name)) for name in FIELDS}
+    values = {name: widget_value(name, W.kept(name)) for name in FIELDS}  # kept by each widget's on_change
     try:
         config = Config(**values).normalised().validate()
     except ValueError as e:
@@ -206,8 +205,8 @@ def run_controls(key: str = "train", reset: bool = True) -> None:
     """
     lab = state.session()
     W = _settings(key)
-    W.bind("speed", lab.speed)
-    W.bind("auto_pause", lab.auto_pause)
+    W.hold("speed", lab.speed)
+    W.hold("auto_pause", lab.auto_pause)
     live.set_speed(W.value("speed"))
     live.set_auto_pause(bool(W.value("auto_pause")))
     can = lab.can_play
@@ -224,20 +223,22 @@ def run_controls(key: str = "train", reset: bool = True) -> None:
                    disabled=not (lab.running and lab.owned), width="stretch")
     steps = ", ".join(f"{n} at {name}" for name, n in live.STEP_STEPS.items())
     cols[2].button("Step", key=_k(key, "step"), icon=":material/skip_next:", on_click=live.step,
-                   disabled=not can or lab.running, width="stretch",
-                   help=f"Train a few steps, then pause ({steps}).")
+                   disabled=not can, width="stretch",
+                   help=f"Train a few steps, then pause ({steps}); while training, pause after that many.")
     if reset:
         cols[3].button("Reset", key=_k(key, "reset"), icon=":material/restart_alt:",
                        on_click=reset_to_widgets, width="stretch",
                        help="Start again from fresh weights with the settings in the sidebar (the run so far "
                             "stays on the Runs page).")
     cols[4].select_slider("Speed", list(live.SPEEDS), key=W.key("speed"), on_change=W.keep, args=("speed",),
+                          value=W.kept("speed"),
                           disabled=not lab.owned,
                           help=f"Steps per second: crawl trains one a second, class "
                                f"{live.SPEEDS['class']:g}, evenly, to talk over (the default model solves in "
                                f"about half a minute), slow {live.SPEEDS['slow']:g}, full as fast as the "
                                "server can.")
     cols[5].checkbox("Pause when solved", key=W.key("auto_pause"), on_change=W.keep, args=("auto_pause",),
+                     value=W.kept("auto_pause"),
                      disabled=not lab.owned,
                      help="Stop the first time every sum of the evaluation set is right.")
     if lab.owned and lab.view is not None and lab.view.state == "finished" and not can:

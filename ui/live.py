@@ -33,7 +33,9 @@ from ui import present
 from ui import session as state
 from ui.session import session, state_label, track_probe
 
-INTERVAL = 0.2  # seconds between live-view polls while training
+INTERVAL = 0.2  # seconds between live-view polls while training (times the crowd factor)
+CROWD_FREE = 2  # pages polling at once on this server before the live views slow down
+MAX_SLOWDOWN = 5.0  # ... by at most this factor (a poll a second), so a class shares the server
 IDLE_INTERVAL = 2.0  # seconds between the status bar's polls of a run that is not training
 SPEEDS = {"crawl": 1.0, "class": CLASS_PACE, "slow": 30.0, "full": 0.0}  # label -> steps/s (0: no limit)
 STEP_STEPS = {"crawl": 1, "class": 1, "slow": 10, "full": 100}  # steps a Step click trains, per speed
@@ -67,6 +69,10 @@ def poll() -> bool:
     lab.polls += 1
     state.settle(lab)
     running, seen = lab.running, (lab.run_id, lab.view.state)
+    now_crowd = crowd()
+    if running and not 1 / 1.5 < now_crowd / lab.crowd < 1.5:  # the timers follow a changed crowd
+        lab.crowd = now_crowd
+        st.rerun()
     if running:
         lab.rate.add(lab.view.step)
     if changed:
@@ -78,6 +84,13 @@ def poll() -> bool:
             lab.rate.clear()
         st.rerun()
     return changed
+
+
+def crowd() -> float:
+    """How much slower than ``INTERVAL`` live views poll: 1 while at most ``CROWD_FREE`` pages poll on
+    this server, growing with more (up to ``MAX_SLOWDOWN``), so many visitors training at once leave
+    the server time to answer clicks and new visitors."""
+    return min(MAX_SLOWDOWN, max(1.0, state.service().watchers() / CROWD_FREE))
 
 
 def play() -> None:
@@ -106,7 +119,8 @@ def pause() -> None:
 
 
 def step() -> None:
-    """Train a few steps (``STEP_STEPS`` at the current speed), then pause."""
+    """Train a few steps (``STEP_STEPS`` at the current speed), then pause; while training, pause
+    after that many more."""
     lab = session()
     lab.error = ""
     if not lab.can_play:
@@ -140,8 +154,10 @@ def set_auto_pause(on: bool) -> None:
 
 
 def interval(every: float = 1.0) -> float | None:
-    """The ``run_every`` for a live fragment: ``every`` x ``INTERVAL`` while training, else None."""
-    return INTERVAL * every if session().running else None
+    """The ``run_every`` for a live fragment: ``every`` x ``INTERVAL`` x the crowd factor while
+    training, else None."""
+    lab = session()
+    return INTERVAL * every * lab.crowd if lab.running else None
 
 
 def view(func=None, *, every: float = 1.0, drive: bool = True, idle_every: float | None = None):
@@ -256,4 +272,4 @@ def status_bar(controls=None) -> None:
     with st.container(border=True, key="status_bar"):
         if controls is not None:
             controls()
-        view(_draw_status, idle_every=idle)()
+        view(_draw_status, every=2, idle_every=idle)()

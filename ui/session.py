@@ -113,6 +113,7 @@ class Lab:
     intent: str | None = None
     intent_at: float = 0.0
     intent_step: int = 0  # the step the latest Step command trains to
+    intent_from: tuple = (None, 0)  # the run's (state, step) when the latest command was sent
     sent: dict = field(default_factory=dict)  # the live settings last sent to the run (lr, steps, pace, ...)
     linked: str | None = None  # the run id the link named when this tab last looked at it
     error: str = ""
@@ -122,6 +123,7 @@ class Lab:
     resets: int = 0  # counts resets and attaches; the widgets take lab.config again after one
     was_running: bool = False  # whether the latest poll found the run training (see ui.live)
     seen: tuple = ()  # (run id, state) at the latest poll (see ui.live)
+    crowd: float = 1.0  # how much slower than usual the live views poll (ui.live.crowd)
     poll_token: object = None  # identifies the script run of the latest poll (see ui.live)
     probe: ProbeTracker = field(default_factory=ProbeTracker)  # carry-probe accuracy against step
     probe_of: object = None  # the trainer or run view ``probe`` follows (a reset starts a new series)
@@ -306,6 +308,7 @@ def expect(intent: str | None, step: int = 0) -> None:
     """Let the page show ``intent`` (play, pause, step to ``step``) until the store shows it done."""
     lab = session()
     lab.intent, lab.intent_at, lab.intent_step = intent, time.monotonic(), step
+    lab.intent_from = (lab.view.state, lab.view.step) if lab.view is not None else (None, 0)
 
 
 def settle(lab: Lab) -> None:
@@ -313,10 +316,12 @@ def settle(lab: Lab) -> None:
     view = lab.view
     if lab.intent is None or view is None:
         return
-    state = view.state
-    done = {"play": state != "paused" or view.done,
+    state, (before, at) = view.state, lab.intent_from
+    moved = view.step > at or state != before  # the worker has taken the command
+    done = {"play": state in ACTIVE or moved,
             "pause": state not in ACTIVE,
-            "step": view.step >= lab.intent_step and state not in ACTIVE}[lab.intent]
+            "step": state not in ACTIVE and (view.step >= lab.intent_step or moved and state != "paused")
+            }[lab.intent]
     if done or state is None or view.done or time.monotonic() - lab.intent_at > SETTLE_S:
         lab.intent = None
 
@@ -434,7 +439,8 @@ def track_probe(lab: Lab, force: bool = False) -> ProbeTracker:
     if lab.probe_of is not tr:
         lab.probe, lab.probe_of, lab.probe_at, lab.probe_cost = ProbeTracker(), tr, -math.inf, 0.0
     now = time.perf_counter()
-    due = len(lab.probe) < 2 or now - lab.probe_at >= max(PROBE_EVERY_S, lab.probe_cost / PROBE_SHARE)
+    every = max(PROBE_EVERY_S * lab.crowd, lab.probe_cost / PROBE_SHARE)  # rarer when many pages poll
+    due = len(lab.probe) < 2 or now - lab.probe_at >= every
     step = weights_step(tr)
     if (force or due) and tr.status != "diverged" and tr.model is not None:
         try:

@@ -40,6 +40,21 @@ class WidgetState:
             ss()[key] = ss()[self.prefix + name]
         return key
 
+    def hold(self, name: str, default) -> str:
+        """Like :meth:`bind`, with the kept value as the truth: the widget is set to it before it is
+        drawn whenever the two differ. Only the widget's ``on_change=keep`` changes the kept value, so
+        a widget state Streamlit dropped or put back to the widget's default without a user's change
+        (seen on a busy server with timed fragments) comes back as it was."""
+        kept = ss().setdefault(self.prefix + name, default)
+        key = self.prefix + name + ".w"
+        if key not in ss() or ss()[key] != kept:
+            ss()[key] = kept
+        return key
+
+    def kept(self, name: str):
+        """The kept value of setting ``name``."""
+        return ss()[self.prefix + name]
+
     def keep(self, name: str) -> None:
         """on_change: remember the widget's value beyond this page's visit."""
         ss()[self.prefix + name] = ss()[self.prefix + name + ".w"]

@@ -32,25 +32,33 @@ def help_text(s: schema.Setting) -> str:
 
 
 def setting_widget(name: str, key: str, box=None, *, disabled: bool = False, help: str | None = None,
-                   on_change=None, args: tuple = ()):
-    """Draw the widget of setting ``name`` under widget key ``key`` in ``box`` (default: the page)."""
+                   on_change=None, args: tuple = (), value=None):
+    """Draw the widget of setting ``name`` under widget key ``key`` in ``box`` (default: the page).
+
+    ``value``: the widget's default (else the range's low end or first choice). Give the setting's
+    kept value: a browser that rebuilds a widget (seen when a slow browser falls behind timed
+    fragments) reports the widget's default as a change, and that must be the value it showed.
+    """
     s = schema.BY_NAME[name]
     box = st if box is None else box
     kw = {"key": key, "disabled": disabled, "help": help or help_text(s), "on_change": on_change,
           "args": args}
     if s.kind is bool:
-        return box.checkbox(s.label, **kw)
+        return box.checkbox(s.label, value=bool(value), **kw)
     if s.choices:
+        index = s.choices.index(value) if value in s.choices else 0
         if s.widget == "radio":
-            return box.radio(s.label, s.choices, format_func=s.show, horizontal=True, **kw)
-        return box.selectbox(s.label, s.choices, format_func=s.show, **kw)
+            return box.radio(s.label, s.choices, index=index, format_func=s.show, horizontal=True, **kw)
+        return box.selectbox(s.label, s.choices, index=index, format_func=s.show, **kw)
     if s.log:
-        return box.select_slider(f"{s.label} (log scale)", log_choices(s, st.session_state.get(key)),
-                                 format_func=schema.number, **kw)
+        options = log_choices(s, st.session_state.get(key))
+        return box.select_slider(f"{s.label} (log scale)", options, format_func=schema.number,
+                                 value=value if value in options else None, **kw)
     lo, hi, step = s.kind(s.lo), s.kind(s.hi), s.kind(s.step)
+    start = s.kind(value) if value is not None else lo
     if s.widget == "slider":
-        return box.slider(s.label, lo, hi, step=step, **kw)
-    return box.number_input(s.label, lo, hi, step=step, **kw)
+        return box.slider(s.label, lo, hi, value=start, step=step, **kw)
+    return box.number_input(s.label, lo, hi, value=start, step=step, **kw)
 
 
 def widget_value(name: str, value):

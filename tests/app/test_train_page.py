@@ -336,3 +336,28 @@ def test_settings_and_speed_survive_a_visit_to_another_page(app):
     assert at.select_slider(key="train.speed.w").value == "slow"
     assert lab(at).config.hidden == 12
 
+
+
+def test_play_and_step_train_on_from_a_solved_run(app):
+    at = open_with(app, Config(steps=100_000))
+    at.button(key="train.play").click().run()
+    solved = settled(at).trainer.step  # paused where it was solved
+    at.button(key="train.step").click().run()
+    assert status(at)["State"].endswith("training")  # at once, before the worker answers
+    assert settled(at).trainer.step == solved + live.STEP_STEPS["full"]
+    at.button(key="train.play").click().run()
+    wait_until(at, lambda lab: lab.trainer.step > solved + live.STEP_STEPS["full"], what="training on")
+    assert lab(at).running
+
+
+def test_step_while_training_pauses_after_a_few_more_steps(app):
+    at = open_with(app, Config(steps=1_000_000))
+    at.checkbox(key="train.auto_pause.w").uncheck().run()
+    at.select_slider(key="train.speed.w").set_value("slow").run()  # 30 steps a second
+    at.button(key="train.play").click().run()
+    before = wait_until(at, lambda lab: lab.trainer.step > 0 and lab.view.state == "training",
+                        what="training").trainer.step
+    at.button(key="train.step").click().run()
+    stopped = settled(at).trainer
+    assert stopped.state == "paused"
+    assert before + live.STEP_STEPS["slow"] <= stopped.step <= before + live.STEP_STEPS["slow"] + 30
