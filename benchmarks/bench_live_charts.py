@@ -18,9 +18,11 @@ used to find where the charts are; it says a chart is there while the screen can
 
 Screenshots go to ``artifacts/bench_live_charts/<app>/<run>/`` (every blank one and every 10th):
 look at them. ``--compare DIR`` watches another checkout of the app too (e.g. an older commit,
-exported with ``git archive``), alternating with this one.
+exported with ``git archive``), alternating with this one. ``--with-sweep N`` trains a sweep of
+N runs (niced, as the Sweeps page's) meanwhile.
 
-Usage: ``python benchmarks/bench_live_charts.py [--seconds 10] [--compare DIR] [--json]``
+Usage: ``python benchmarks/bench_live_charts.py [--seconds 10] [--compare DIR] [--with-sweep N]
+[--json]``
 """
 
 from __future__ import annotations
@@ -131,13 +133,17 @@ def main(argv=None) -> int:
     ap.add_argument("--compare", type=Path, metavar="DIR",
                     help="another checkout of the app to watch too, alternating with this one")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
+    ap.add_argument("--with-sweep", type=int, default=0, metavar="N",
+                    help="run a sweep of N runs meanwhile (as bench_browser.py --with-sweep)")
     args = ap.parse_args(argv)
+    from bench_browser import background_sweep
     from playwright.sync_api import sync_playwright
 
     apps = {"this": ROOT, **({"compare": args.compare.resolve()} if args.compare else {})}
     runs = {"default": Config(), "long": Config().replace(steps=1_000_000)}
     results: dict[str, dict] = {app: {} for app in apps}
     with contextlib.ExitStack() as stack:
+        stack.enter_context(background_sweep(args.with_sweep))
         urls = {app: stack.enter_context(running_app(log_path=OUT / f"streamlit_{app}.log", root=root))
                 for app, root in apps.items()}
         p = stack.enter_context(sync_playwright())

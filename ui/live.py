@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import time
 
 import streamlit as st
 
@@ -39,6 +40,7 @@ MAX_SLOWDOWN = 5.0  # ... by at most this factor (a poll a second), so a class s
 IDLE_INTERVAL = 2.0  # seconds between the status bar's polls of a run that is not training
 SPEEDS = {"crawl": 1.0, "class": CLASS_PACE, "slow": 30.0, "full": 0.0}  # label -> steps/s (0: no limit)
 STEP_STEPS = {"crawl": 1, "class": 1, "slow": 10, "full": 100}  # steps a Step click trains, per speed
+STEP_WAIT_S = 0.3  # a Step click waits this long at most for the worker to take the steps
 _VIEWS = "live.page_views"  # how many page views called poll() in this full run
 _RUN = "live.page_run"  # a token set for the length of a full script run by page_run()
 
@@ -131,6 +133,20 @@ def step() -> None:
     if state.command("step", n):
         state.expect("step", lab.trainer.step + n)
         lab.was_running = True
+        _wait_for_worker(lab)
+
+
+def _wait_for_worker(lab) -> None:
+    """Give a running worker up to ``STEP_WAIT_S`` to carry out the command, so the page this click
+    draws shows the result at once instead of a poll later (a worker still starting takes longer)."""
+    deadline = time.monotonic() + STEP_WAIT_S
+    while lab.intent is not None and time.monotonic() < deadline:
+        time.sleep(0.01)
+        try:
+            lab.view.refresh()
+        except Exception:  # noqa: BLE001 -- a busy database: the live views look again
+            return
+        state.settle(lab)
 
 
 def set_speed(label: str) -> None:
