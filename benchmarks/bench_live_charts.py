@@ -119,7 +119,9 @@ def run(url: str, browser, config: Config, seconds: float, out: Path) -> dict:
     play.wait_for(state="visible")
     page.get_by_text("Pause when solved").click()  # train on past the solved step (~0.2 s in)
     play.click()
-    page.locator(".st-key-status_bar").get_by_text("training").wait_for()
+    # The default run's 1,000 steps may be over in well under a second: wait for any step.
+    step = "document.querySelectorAll(\".st-key-status_bar [data-testid='stMetricValue']\")[1]"
+    page.wait_for_function(f"() => ({step}?.innerText ?? '0') !== '0'", polling="raf")
     result = watch(page, seconds, out)
     step = page.locator(".st-key-status_bar [data-testid='stMetricValue']").nth(1).inner_text()
     result["step_reached"] = step
