@@ -34,6 +34,8 @@ IDLE_POLL = 0.05  # seconds between looks at the command queue while paused
 HEARTBEAT_EVERY = 1.0  # a paused worker still says it is alive this often
 IDLE_EXIT = 120.0  # a worker paused this long exits (the run stays paused, resumable)
 NICE = 10  # added to the worker's niceness: pages answer first
+NICE_LONG = 5  # added once more after LONG_RUN seconds of training without a break
+LONG_RUN = 5.0
 COMMANDS = ("pause", "resume", "step", "lr", "steps", "pause_when_solved", "pace", "stop")
 UNWATCHED = ("Paused because no page was watching it for two minutes (its tab was closed); Play "
              "trains on from here.")  # the message of a "pause" command with value 1
@@ -78,6 +80,8 @@ class Worker:
         self.paced = collections.deque(maxlen=4096)  # (monotonic start, steps) of recent paced groups
         self.last_snapshot = self.last_checkpoint = self.last_beat = 0.0
         self.idle_since = time.monotonic()
+        self.training_since: float | None = None  # when the current stretch of training began
+        self.yielded = False  # whether this worker has lowered its priority for a long run
         self._record(state=self.state, started=run["started"] or time.time(), message="",
                      snapshot=True, checkpoint=found is None)
 
@@ -168,12 +172,14 @@ class Worker:
                 return False
         tr, now = self.trainer, time.monotonic()
         if self.state != "training":
+            self.training_since = None
             if now - self.idle_since > self.idle_exit:
                 return False
             if now - self.last_beat > HEARTBEAT_EVERY:
                 self._record()
             time.sleep(IDLE_POLL)
             return True
+        self._yield_when_long(now)
         limit = None if self.step_target is None else self.step_target - tr.step
         if self.pace is None:
             tr.advance_for(CHUNK, max_steps=limit, stop_when_solved=self.pause_when_solved)
@@ -190,6 +196,19 @@ class Worker:
             self._record(snapshot=now - self.last_snapshot >= SNAPSHOT_EVERY,
                          checkpoint=now - self.last_checkpoint >= self.checkpoint_every)
         return True
+
+    def _yield_when_long(self, now: float) -> None:
+        """After ``LONG_RUN`` seconds of training without a break, lower this worker's priority once
+        more (``NICE_LONG``): on a server full of long runs, a new run (a visitor's Step) starts and
+        answers at the priority of a fresh worker instead of an equal share among many."""
+        if self.training_since is None:
+            self.training_since = now
+        elif not self.yielded and now - self.training_since > LONG_RUN:
+            self.yielded = True
+            try:
+                os.nice(NICE_LONG)
+            except OSError:
+                pass
 
     def _paced_group(self, now: float, limit: int | None) -> bool:
         """Train the next group of steps if it is due; otherwise wait a little (at most ``IDLE_POLL``,

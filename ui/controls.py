@@ -195,6 +195,19 @@ def reset_to_widgets() -> None:
     state.reset(state.session().config)
 
 
+def _take_run_settings(key: str) -> None:
+    """The speed and "Pause when solved" as the widgets show them now: a click that comes with a
+    change of either (one rerun) starts or steps the run with the new values."""
+    W = _settings(key)
+    live.set_speed(W.value("speed"))
+    live.set_auto_pause(bool(W.value("auto_pause")))
+
+
+def _click(key: str, action) -> None:
+    _take_run_settings(key)
+    action()
+
+
 def run_controls(key: str = "train", reset: bool = True) -> None:
     """Play / Pause / Step (/ Reset), the speed and "pause when solved", in one row of the status bar.
 
@@ -207,8 +220,7 @@ def run_controls(key: str = "train", reset: bool = True) -> None:
     W = _settings(key)
     W.hold("speed", lab.speed)
     W.hold("auto_pause", lab.auto_pause)
-    live.set_speed(W.value("speed"))
-    live.set_auto_pause(bool(W.value("auto_pause")))
+    _take_run_settings(key)
     can = lab.can_play
     box = st.container()  # the row and its note in one slot, so what follows keeps its place
     widths = [1, 1, 1, 1, 1.8, 1.6] if reset else [1, 1, 1, 1.8, 1.6]
@@ -216,14 +228,15 @@ def run_controls(key: str = "train", reset: bool = True) -> None:
     if not reset:
         cols.insert(3, None)
     cols[0].button("Play", key=_k(key, "play"), icon=":material/play_arrow:", type="primary",
-                   on_click=live.play, disabled=lab.running or not can, width="stretch",
+                   on_click=_click, args=(key, live.play), disabled=lab.running or not can,
+                   width="stretch",
                    help="Train continuously (in a worker process on the server); the charts below update "
                         "as it learns. It trains on if you close the tab; the link brings you back to it.")
-    cols[1].button("Pause", key=_k(key, "pause"), icon=":material/pause:", on_click=live.pause,
-                   disabled=not (lab.running and lab.owned), width="stretch")
+    cols[1].button("Pause", key=_k(key, "pause"), icon=":material/pause:", on_click=_click,
+                   args=(key, live.pause), disabled=not (lab.running and lab.owned), width="stretch")
     steps = ", ".join(f"{n} at {name}" for name, n in live.STEP_STEPS.items())
-    cols[2].button("Step", key=_k(key, "step"), icon=":material/skip_next:", on_click=live.step,
-                   disabled=not can, width="stretch",
+    cols[2].button("Step", key=_k(key, "step"), icon=":material/skip_next:", on_click=_click,
+                   args=(key, live.step), disabled=not can, width="stretch",
                    help=f"Train a few steps, then pause ({steps}); while training, pause after that many.")
     if reset:
         cols[3].button("Reset", key=_k(key, "reset"), icon=":material/restart_alt:",

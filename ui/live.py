@@ -36,7 +36,7 @@ from ui.session import session, state_label, track_probe
 
 INTERVAL = 0.2  # seconds between live-view polls while training (times the crowd factor)
 CROWD_FREE = 2  # pages polling at once on this server before the live views slow down
-MAX_SLOWDOWN = 5.0  # ... by at most this factor (a poll a second), so a class shares the server
+MAX_SLOWDOWN = 8.0  # ... by at most this factor (a poll every 1.6 s), so a class shares the server
 IDLE_INTERVAL = 2.0  # seconds between the status bar's polls of a run that is not training
 SPEEDS = {"crawl": 1.0, "class": CLASS_PACE, "slow": 30.0, "full": 0.0}  # label -> steps/s (0: no limit)
 STEP_STEPS = {"crawl": 1, "class": 1, "slow": 10, "full": 100}  # steps a Step click trains, per speed

@@ -315,3 +315,20 @@ def test_a_pages_run_nobody_watches_pauses_and_says_why(make_service, monkeypatc
     wait_for(alone_paused, what="the unwatched run to pause")
     assert "no page was watching it" in service.store.read_run(alone)["message"]
     assert state_of(service, watched) == "training" and state_of(service, cli_run) == "training"
+
+
+def test_a_worker_training_for_long_yields_to_newer_ones(make_service):
+    from runs import worker
+
+    service = make_service()
+    run_id, key = service.start(LONG.replace(steps=10_000_000))
+    wait_for(lambda: state_of(service, run_id) == "training", what="training")
+    pid = service._workers[run_id].pid
+
+    def nice():
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+    first = nice()
+    wanted = min(19, first + worker.NICE_LONG)
+    wait_for(lambda: nice() == wanted, timeout=worker.LONG_RUN + 30, what="the long run to yield")
+    service.command(run_id, key, "stop")
