@@ -151,22 +151,14 @@ def _wait_for_worker(lab) -> None:
 
 def set_speed(label: str) -> None:
     """Take the speed control's value; a run this tab controls gets the new pace at once."""
-    lab = session()
-    lab.speed = label
-    pace = SPEEDS[label]
-    if lab.view is None or lab.key is None or lab.sent.get("pace") == pace:
-        return
-    if state.command("pace", pace):
-        lab.sent["pace"] = pace
+    session().speed = label
+    state.send("pace", SPEEDS[label])
 
 
 def set_auto_pause(on: bool) -> None:
     """Take "Pause when solved"; a run this tab controls gets it at once."""
-    lab = session()
-    lab.auto_pause = on
-    if lab.view is not None and lab.key is not None and lab.sent.get("pause_when_solved") != on \
-            and state.command("pause_when_solved", float(on)):
-        lab.sent["pause_when_solved"] = on
+    session().auto_pause = on
+    state.send("pause_when_solved", on)
 
 
 def interval(every: float = 1.0) -> float | None:

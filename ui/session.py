@@ -370,14 +370,20 @@ def pending_changes(lab: Lab) -> list[str]:
             if name not in live and getattr(current, name) != getattr(wanted, name)]
 
 
+def send(kind: str, value) -> None:
+    """Send a setting command (``lr``, ``steps``, ``pace``, ``pause_when_solved``) to this tab's run
+    unless that value was the last one sent; a run this tab does not control gets nothing."""
+    lab = session()
+    if lab.view is not None and lab.key is not None and lab.sent.get(kind) != value and command(kind, value):
+        lab.sent[kind] = value
+
+
 def _send_live(lab: Lab, config: Config) -> None:
-    """Send the learning rate and step budget to the run when they differ from what was last sent."""
+    """Send the learning rate and step budget to the run when they differ from the run's."""
     for name in LIVE_FIELDS:
         value = getattr(config, name)
-        if value == getattr(lab.trainer.config, name) or lab.sent.get(name) == value:
-            continue
-        if command(name, value):
-            lab.sent[name] = value
+        if value != getattr(lab.trainer.config, name):
+            send(name, value)
 
 
 def apply(config: Config) -> list[str]:
