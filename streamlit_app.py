@@ -10,8 +10,7 @@ import functools
 
 import streamlit as st
 
-from ui import controls, live, present, routing
-from ui import session as lab
+from ui import controls, live, present, routing, run_link
 
 st.set_page_config(page_title="RNN Addition Lab", page_icon="➕", layout="wide")
 
@@ -20,7 +19,7 @@ copy_box = present.start(page.title)
 status = st.container()  # above the page, filled after it (the page reads the run first)
 shows_run = routing.shows_run(page)
 if shows_run:
-    lab.follow_link()  # a link to a run (shared, refreshed, opened from the Runs page) shows that run
+    run_link.follow_link()  # a link to a run (shared, refreshed, opened from the Runs page) shows that run
 with live.page_run():
     page.run()
     if shows_run:
@@ -28,5 +27,5 @@ with live.page_run():
             live.status_bar(functools.partial(controls.run_controls, key="train",
                                               reset=routing.name_of(page) == "train"))
 if shows_run:
-    lab.write_link()
+    run_link.write_link()
 present.finish(copy_box)

@@ -20,18 +20,16 @@ Pages use:
 - ``track_probe(lab)`` -- the carry probe's accuracy against training step (the live poll feeds it)
 - ``weights_step(lab.trainer)`` -- the step of the weights the pages analyse
 
-The router calls ``follow_link()`` before a page that shows the run and ``write_link()`` after it.
+The router keeps the link and the tab's run together with :mod:`ui.run_link`; the tab's state
+itself is a :class:`ui.lab.Lab`.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import secrets
 import time
 import warnings
-from collections import deque
-from dataclasses import dataclass, field
 
 import streamlit as st
 from threadpoolctl import threadpool_limits
@@ -41,6 +39,7 @@ from engine.analysis.probe import ProbeTracker
 from runs.service import RunError, RunService
 from runs.view import RunView
 from ui import link as query
+from ui.lab import ACTIVE, SETTLE_S, Lab
 
 # The engine's matrices are tiny, so BLAS threads only add hand-off overhead. The engine asks for
 # one thread through OPENBLAS_NUM_THREADS, which is too late when NumPy was loaded before it, so
@@ -52,118 +51,6 @@ KEY = "lab"
 LIVE_FIELDS = schema.LIVE  # fields that change on the running trainer without a reset (lr, steps)
 PROBE_EVERY_S = 2.0  # wall time between carry-probe measurements while training
 PROBE_SHARE = 0.05  # ... or longer, so a slow probe (a wide model) takes at most this share of the time
-SETTLE_S = 5.0  # a command not seen in the store after this long no longer decides what the page shows
-ACTIVE = ("queued", "training")
-
-
-class RateMeter:
-    """Training steps per second over the last few seconds of wall time."""
-
-    def __init__(self, window: float = 3.0):
-        self.window = window
-        self.samples: deque[tuple[float, int]] = deque()
-
-    def add(self, step: int, now: float | None = None) -> None:
-        now = time.perf_counter() if now is None else now
-        self.samples.append((now, step))
-        while len(self.samples) > 2 and now - self.samples[1][0] >= self.window:
-            self.samples.popleft()
-
-    def clear(self) -> None:
-        self.samples.clear()
-
-    @property
-    def rate(self) -> float:
-        """Steps per second, or 0.0 before two measurements."""
-        if len(self.samples) < 2:
-            return 0.0
-        (t0, s0), (t1, s1) = self.samples[0], self.samples[-1]
-        return (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
-
-
-@dataclass
-class Lab:
-    """One tab's training session.
-
-    Attributes
-    ----------
-    config : what the widgets describe; differs from ``trainer.config`` until a reset
-    draft : the untrained trainer shown before the first Play or Step (None once there is a run)
-    run_id, key : the run shown, and its control key (None: this tab only watches the run)
-    view : the run's :class:`RunView` (None before the first Play or Step)
-    owner : who the run service counts this tab's runs against (one training run each)
-    start_model : weights the next run starts from (a loaded model), or None for fresh ones
-    speed : the speed control's label (``ui.live.SPEEDS``)
-    auto_pause : pause by itself the first time every evaluation sum is right
-    intent : the latest command ("play", "pause", "step") until the store shows it was carried out
-    error : the latest problem starting or commanding a run, for a person ("" when none)
-    link_warnings : what was wrong with the link this tab was opened with
-    rate : measured steps per second while running
-    """
-
-    config: Config
-    draft: Trainer | None = None
-    run_id: str | None = None
-    key: str | None = None
-    view: RunView | None = None
-    owner: str = field(default_factory=lambda: secrets.token_hex(8))
-    start_model: SequenceModel | None = None
-    speed: str = "full"
-    auto_pause: bool = True
-    intent: str | None = None
-    intent_at: float = 0.0
-    intent_step: int = 0  # the step the latest Step command trains to
-    intent_from: tuple = (None, 0)  # the run's (state, step) when the latest command was sent
-    sent: dict = field(default_factory=dict)  # the live settings last sent to the run (lr, steps, pace, ...)
-    linked: str | None = None  # the run id the link named when this tab last looked at it
-    error: str = ""
-    link_warnings: list[str] = field(default_factory=list)
-    rate: RateMeter = field(default_factory=RateMeter)
-    polls: int = 0  # looks at the store so far (a counter for tests and benchmarks)
-    resets: int = 0  # counts resets and attaches; the widgets take lab.config again after one
-    was_running: bool = False  # whether the latest poll found the run training (see ui.live)
-    seen: tuple = ()  # (run id, state) at the latest poll (see ui.live)
-    crowd: float = 1.0  # how much slower than usual the live views poll (ui.live.crowd)
-    poll_token: object = None  # identifies the script run of the latest poll (see ui.live)
-    probe: ProbeTracker = field(default_factory=ProbeTracker)  # carry-probe accuracy against step
-    probe_of: object = None  # the trainer or run view ``probe`` follows (a reset starts a new series)
-    probe_at: float = -math.inf  # wall time of its latest measurement
-    probe_cost: float = 0.0  # seconds that measurement took
-
-    @property
-    def trainer(self) -> Trainer | RunView:
-        """What the pages read: the run's view, or the draft before there is a run."""
-        return self.view if self.view is not None else self.draft
-
-    @property
-    def revision(self) -> str:
-        """Names what the charts show: the same while one model trains (zoom and pan survive its updates),
-        new after a reset or another run."""
-        return f"lab{self.resets}"
-
-    @property
-    def owned(self) -> bool:
-        """Whether this tab may command what it shows (a draft, or a run whose key it holds)."""
-        return self.view is None or self.key is not None
-
-    @property
-    def running(self) -> bool:
-        """Whether the run trains (or is about to, or waits for a slot): the live views poll meanwhile."""
-        if self.view is None:
-            return False
-        if self.intent is not None and time.monotonic() - self.intent_at < SETTLE_S:
-            return self.intent != "pause"
-        return self.view.state in ACTIVE
-
-    @property
-    def can_play(self) -> bool:
-        """Whether Play (or Step) would train: not a deleted run, nor one that ended for good."""
-        if not self.owned or self.view is None:
-            return self.owned
-        state = self.view.state
-        if state is None or state in ("diverged", "stalled", "failed"):
-            return False
-        return state != "finished" or self.view.step < self.config.steps
 
 
 def weights_step(tr: Trainer | RunView) -> int:
@@ -228,49 +115,6 @@ def _show_run(lab: Lab, run_id: str, key: str | None, model: SequenceModel | Non
     lab.intent, lab.sent, lab.error = None, {}, ""
     lab.resets += fresh
     lab.rate.clear()
-
-
-def attach(run_id: str, key: str | None = None) -> bool:
-    """Show stored run ``run_id`` in this tab (controlled if ``key`` is its key, else watched)."""
-    lab = session()
-    store = service().store
-    run = store.read_run(run_id)
-    if run is None:
-        lab.link_warnings.append(f"There is no run {query.schema.cut(run_id)} in the run store (it may "
-                                 "have been deleted); showing this tab's own model instead.")
-        return False
-    owned = bool(key) and store.check_key(run_id, key)
-    if key and not owned:
-        lab.link_warnings.append("The link's control key is not this run's: you can watch the run and "
-                                 "train a copy of it.")
-    _leave(lab)
-    if owned and run["owner"]:
-        lab.owner = run["owner"]  # the same visitor, back after a refresh or a restart
-    _show_run(lab, run_id, key if owned else None)
-    lab.auto_pause = bool(run["pause_when_solved"]) if owned else lab.auto_pause
-    return True
-
-
-def follow_link() -> None:
-    """Before a page that shows the run: attach to the run the link names, if the link changed to it
-    (a shared link, a refresh, a run opened from the Runs page), not when it is this tab's own."""
-    lab = session()
-    wanted = st.query_params.get("run")
-    if wanted and wanted != lab.linked and wanted != lab.run_id:
-        attach(wanted, st.query_params.get("key"))
-    lab.linked = wanted or lab.linked
-
-
-def write_link() -> None:
-    """After the page: the run (and its key, for this tab's refreshes) into the link."""
-    lab = session()
-    for name, value in (("run", lab.run_id), ("key", lab.key)):
-        if value is None:
-            if name in st.query_params:
-                del st.query_params[name]
-        elif st.query_params.get(name) != value:
-            st.query_params[name] = value
-    lab.linked = lab.run_id
 
 
 def start_run(paused: bool = False, pace: float = 0.0) -> bool:
