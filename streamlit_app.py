@@ -16,16 +16,17 @@ st.set_page_config(page_title="RNN Addition Lab", page_icon="➕", layout="wide"
 
 page = routing.navigation()
 copy_box = present.start(page.title)
-status = st.container()  # above the page, filled after it (the page reads the run first)
 shows_run = routing.shows_run(page)
+status = st.container() if shows_run else None  # above the page
 if shows_run:
     run_link.follow_link()  # a link to a run (shared, refreshed, opened from the Runs page) shows that run
-with live.page_run():
+# The run's buttons head the status bar; Reset belongs to the Train page's settings.
+buttons = functools.partial(controls.run_controls, key="train", reset=routing.name_of(page) == "train")
+with live.page_run(status, buttons):
+    if not routing.settles_run(page):
+        live.show_status()  # first, so a click shows at once; the Train page draws it after its settings
     page.run()
-    if shows_run:
-        with status:  # the run's buttons head the status bar; Reset belongs to the Train page's settings
-            live.status_bar(functools.partial(controls.run_controls, key="train",
-                                              reset=routing.name_of(page) == "train"))
+    live.show_status()
 if shows_run:
     run_link.write_link()
 present.finish(copy_box)

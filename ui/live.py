@@ -43,6 +43,7 @@ STEP_STEPS = {"crawl": 1, "class": 1, "slow": 10, "full": 100}  # steps a Step c
 STEP_WAIT_S = 0.3  # a Step click waits this long at most for the worker to take the steps
 _VIEWS = "live.page_views"  # how many page views called poll() in this full run
 _RUN = "live.page_run"  # a token set for the length of a full script run by page_run()
+_STATUS = "live.status"  # (container, controls) of the status bar this full run has yet to draw
 
 
 def poll() -> bool:
@@ -258,15 +259,37 @@ def _draw_status() -> None:
 
 
 @contextlib.contextmanager
-def page_run():
+def page_run(status=None, controls=None):
     """The router's full script run around the page and the status bar (live views inside poll once
-    between them, see :func:`poll`)."""
+    between them, see :func:`poll`).
+
+    ``status``: the container set aside for the status bar (None: the page shows no run);
+    ``controls``: the run's buttons for its head. :func:`show_status` draws it there once per run.
+    """
     st.session_state[_VIEWS] = 0
     st.session_state[_RUN] = object()
+    st.session_state[_STATUS] = None if status is None else (status, controls)
     try:
         yield
     finally:
         st.session_state[_RUN] = None  # views rerun on their own timers are runs of their own
+        st.session_state[_STATUS] = None
+
+
+def show_status() -> None:
+    """Draw the status bar in the place :func:`page_run` set aside, unless it is drawn already.
+
+    The router calls this before the page, so a click's effect (the state reads "paused") is on the
+    screen as soon as the run starts, before the page's charts; a page whose own widgets change the
+    tab's run (the Train page's settings) calls it once they have been applied, and the router's
+    call after the page covers a page that did not."""
+    slot = st.session_state.get(_STATUS)
+    if slot is None:
+        return
+    st.session_state[_STATUS] = None
+    where, controls = slot
+    with where:
+        status_bar(controls)
 
 
 def status_bar(controls=None) -> None:

@@ -43,6 +43,7 @@ PAGES = [
 
 
 OWN_STATUS = {"xor"}  # pages that show a run of their own, not the session's addition run
+SETTLES_RUN = {"train"}  # pages whose own widgets change the session's run: they draw its status bar
 
 
 def name_of(page: st.Page) -> str:
@@ -53,6 +54,12 @@ def name_of(page: st.Page) -> str:
 def shows_run(page: st.Page) -> bool:
     """Whether ``page`` shows the session's run status bar (every page but those in :data:`OWN_STATUS`)."""
     return name_of(page) not in OWN_STATUS
+
+
+def settles_run(page: st.Page) -> bool:
+    """Whether ``page`` draws the status bar itself, once its widgets have changed the run
+    (``ui.live.show_status``); the router draws it before every other page."""
+    return name_of(page) in SETTLES_RUN
 
 
 def page_script(name: str) -> str:

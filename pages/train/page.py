@@ -12,6 +12,7 @@ lab = state.session()
 config = controls.config_controls(lab.config, key="train")
 query.write(config)
 pending = state.apply(config)
+live.show_status()  # the settings are applied: the status bar shows the run as it now is
 
 task_picture.show(
     "Press **Play** and the network starts adding random pairs of binary numbers, one bit per time step "
