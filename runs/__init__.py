@@ -44,8 +44,17 @@ from engine.runtime import tune_process
 
 tune_process()  # before NumPy loads (in a worker process too): one BLAS thread, big arrays kept in the heap
 
-from runs.service import RunError, RunService  # noqa: E402
-from runs.store import STATES, Store, StoreError, data_dir  # noqa: E402
-from runs.view import RunView  # noqa: E402
+_EXPORTS = {"RunError": "runs.service", "RunService": "runs.service", "RunView": "runs.view",
+            "STATES": "runs.store", "Store": "runs.store", "StoreError": "runs.store", "data_dir": "runs.store"}
+
+
+def __getattr__(name: str):
+    """The exports load on first use, so a worker process can lower its priority (``runs.priority``)
+    before NumPy and the engine load."""
+    if name in _EXPORTS:
+        import importlib
+
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'runs' has no attribute {name!r}")
 
 __all__ = ["RunError", "RunService", "RunView", "STATES", "Store", "StoreError", "data_dir"]

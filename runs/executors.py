@@ -11,8 +11,10 @@ The local workers are fresh interpreters (``python -c``) fed through pipes,
 not :mod:`multiprocessing` children: those re-run the parent's ``__main__``,
 which in a Streamlit server is whichever page script is running. They run at
 a lower OS priority than the process that starts them (``nice`` :data:`NICE`
-more), so a web server serving live pages on the same machine answers first
-however many points train, and they end when that process ends, however it ends.
+more, in sessions of their own where the kernel shares the CPU between sessions:
+see :mod:`runs.priority`), so a web server serving live pages on the same machine,
+and a live run's worker, answer first however many points train; and they end when
+that process ends, however it ends.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ import threading
 import time
 from pathlib import Path
 
-NICE = 10  # added niceness of local sweep workers (19 is the lowest priority)
+from runs import priority
+
+NICE = 19  # added niceness of local sweep workers (19: the lowest priority; a live run's worker is above)
 DASK_ENV = "RNNLAB_DASK"
 ROOT = str(Path(__file__).resolve().parents[1])  # the project folder, where ``runs`` is importable
 _HEADER = struct.Struct("<Q")
@@ -82,15 +86,13 @@ def worker_main() -> None:
     ``(False, error text)`` on stdout, until stdin closes or the parent dies.
     """
     nice, parent = int(sys.argv[1]), int(sys.argv[2])
+    from runs import priority
+
+    priority.start(nice)  # before anything heavy loads
     from engine.runtime import tune_process
 
     tune_process()  # before NumPy loads: one BLAS thread, big arrays kept in the heap
     _exit_with_parent(parent)
-    if nice:
-        try:
-            os.nice(nice)
-        except OSError:  # not permitted here: run at the same priority rather than not at all
-            pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is for the coordinator, which stops us
     inbox, outbox = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not break the channel
@@ -146,7 +148,7 @@ class LocalExecutor:
         return subprocess.Popen(
             [sys.executable, "-c", "from runs.executors import worker_main; worker_main()",
              str(self.nice), str(os.getpid())],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT, env=env)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT, env=env, **priority.spawn_options())
 
     def _serve(self, i: int) -> None:
         proc = self._procs[i] = self._start()

@@ -23,7 +23,7 @@ from pathlib import Path
 from engine import checkpoint, cost
 from engine.config import Config
 from engine.model import SequenceModel
-from runs import worker
+from runs import priority, worker
 from runs.store import Store, data_dir
 
 ROOT = str(Path(__file__).resolve().parents[1])  # the project folder, where ``runs`` is importable
@@ -268,14 +268,14 @@ class RunService:
     def _spawn(self, run_id: str, paused: bool = False) -> None:
         self._make_room()
         self._touched[run_id] = time.monotonic()
-        cmd = [sys.executable, "-c", "from runs.worker import cli; cli()", str(self.store.folder), run_id,
+        cmd = [sys.executable, "-c", worker.BOOT, str(self.store.folder), run_id,
                "--parent", str(os.getpid()), "--idle-exit", repr(self.idle_exit),
                "--checkpoint-every", repr(self.checkpoint_every)]
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])))
-        # Own process group: a Ctrl-C reaches the server only (the worker sees it gone and exits). Not
-        # its own session: Linux shares CPU between sessions (autogroup), undoing the lower priority.
+        # Its own session (where the kernel shares CPU between sessions) or process group: its lower
+        # priority counts, and a Ctrl-C reaches the server only (the worker sees it gone and exits).
         self._workers[run_id] = subprocess.Popen(cmd + (["--paused"] if paused else []), env=env, cwd=ROOT,
-                                                 stdin=subprocess.DEVNULL, process_group=0)
+                                                 stdin=subprocess.DEVNULL, **priority.spawn_options())
 
     def _schedule(self) -> None:
         """Reap dead workers and start queued runs while the limits allow."""

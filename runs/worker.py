@@ -8,7 +8,7 @@ trains single steps (or small groups at high paces) spread evenly in time,
 taking commands while it waits, so charts move smoothly and pause stays
 immediate. A worker started by the run service checks each turn
 that its parent is still there and, if not, checkpoints, marks the run
-interrupted and exits. Runs at a lower OS priority than the server.
+interrupted and exits. Runs at a lower OS priority than the server (:data:`PRIORITIES`).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from engine.config import Config
 from engine.history import History
 from engine.model import SequenceModel
 from engine.train import DIVERGED, STALLED, Trainer
+from runs import priority
 from runs.store import INTERRUPTED, Store
 
 CHUNK = 0.05  # seconds of training between looks at the command queue
@@ -33,9 +34,10 @@ CHECKPOINT_EVERY = 3.0  # seconds between checkpoints (at most this much trainin
 IDLE_POLL = 0.05  # seconds between looks at the command queue while paused
 HEARTBEAT_EVERY = 1.0  # a paused worker still says it is alive this often
 IDLE_EXIT = 120.0  # a worker paused this long exits (the run stays paused, resumable)
-NICE = 10  # added to the worker's niceness: pages answer first
-NICE_LONG = 5  # added once more after LONG_RUN seconds of training without a break
-LONG_RUN = 5.0
+# The worker's priority, below the server's (``runs.priority``), lower the longer it trains without a
+# break: (seconds of training, nice value added to the server's). A new run (a visitor's Step or Play)
+# starts and answers almost at the server's priority; a long one gives way to everything else.
+PRIORITIES = ((0.0, 1), (1.0, 10), (5.0, priority.LOWEST))
 COMMANDS = ("pause", "resume", "step", "lr", "steps", "pause_when_solved", "pace", "stop")
 UNWATCHED = ("Paused because no page was watching it for two minutes (its tab was closed); Play "
              "trains on from here.")  # the message of a "pause" command with value 1
@@ -81,7 +83,7 @@ class Worker:
         self.last_snapshot = self.last_checkpoint = self.last_beat = 0.0
         self.idle_since = time.monotonic()
         self.training_since: float | None = None  # when the current stretch of training began
-        self.yielded = False  # whether this worker has lowered its priority for a long run
+        self.stage = 0  # the stage of PRIORITIES this worker has reached (a worker process starts at 0)
         self._record(state=self.state, started=run["started"] or time.time(), message="",
                      snapshot=True, checkpoint=found is None)
 
@@ -179,7 +181,7 @@ class Worker:
                 self._record()
             time.sleep(IDLE_POLL)
             return True
-        self._yield_when_long(now)
+        self._lower_priority(now)
         limit = None if self.step_target is None else self.step_target - tr.step
         if self.pace is None:
             tr.advance_for(CHUNK, max_steps=limit, stop_when_solved=self.pause_when_solved)
@@ -197,18 +199,18 @@ class Worker:
                          checkpoint=now - self.last_checkpoint >= self.checkpoint_every)
         return True
 
-    def _yield_when_long(self, now: float) -> None:
-        """After ``LONG_RUN`` seconds of training without a break, lower this worker's priority once
-        more (``NICE_LONG``): on a server full of long runs, a new run (a visitor's Step) starts and
-        answers at the priority of a fresh worker instead of an equal share among many."""
+    def _lower_priority(self, now: float) -> None:
+        """Follow :data:`PRIORITIES` by the seconds of training without a break: on a server full of
+        long runs, a new run (a visitor's Step) starts and answers first. The priority never rises
+        again (that would need privileges)."""
         if self.training_since is None:
             self.training_since = now
-        elif not self.yielded and now - self.training_since > LONG_RUN:
-            self.yielded = True
-            try:
-                os.nice(NICE_LONG)
-            except OSError:
-                pass
+        base = priority.base()
+        if base is None:  # not a worker process (a test's, a command line's): keep the priority
+            return
+        while self.stage + 1 < len(PRIORITIES) and now - self.training_since >= PRIORITIES[self.stage + 1][0]:
+            self.stage += 1
+            priority.lower(base + PRIORITIES[self.stage][1])
 
     def _paced_group(self, now: float, limit: int | None) -> bool:
         """Train the next group of steps if it is due; otherwise wait a little (at most ``IDLE_POLL``,
@@ -248,10 +250,6 @@ def _model_bytes(trainer: Trainer) -> bytes:
 def main(folder: str, run_id: str, parent_pid: int | None, paused: bool = False,
          idle_exit: float = IDLE_EXIT, checkpoint_every: float = CHECKPOINT_EVERY) -> None:
     """The entry point of a worker process."""
-    try:
-        os.nice(NICE)
-    except OSError:  # not permitted here: train at the same priority
-        pass
     store = Store(folder)
     try:
         Worker(store, run_id, parent_pid, paused=paused, idle_exit=idle_exit,
@@ -264,8 +262,13 @@ def main(folder: str, run_id: str, parent_pid: int | None, paused: bool = False,
 
 
 
+# How the service starts a worker: lower the priority first, then import NumPy and the engine.
+BOOT = (f"from runs import priority; priority.start({PRIORITIES[0][1]}); "
+        "from runs.worker import cli; cli()")
+
+
 def cli(argv=None) -> None:
-    """How the service starts a worker: ``python -c "from runs.worker import cli; cli()" FOLDER RUN_ID``."""
+    """How the service starts a worker: ``python -c BOOT FOLDER RUN_ID`` (:data:`BOOT`)."""
     parser = argparse.ArgumentParser(prog="runs worker", description="Train one stored run.")
     parser.add_argument("folder")
     parser.add_argument("run_id")
