@@ -164,9 +164,12 @@ def set_auto_pause(on: bool) -> None:
 
 def interval(every: float = 1.0) -> float | None:
     """The ``run_every`` for a live fragment: ``every`` x ``INTERVAL`` x the crowd factor while
-    training, else None."""
+    training, else None. While a click of this tab's waits for the worker (a Step that starts a new
+    worker, a Play), without the crowd factor: the tab that asked sees the answer at once."""
     lab = session()
-    return INTERVAL * every * lab.crowd if lab.running else None
+    if not lab.running:
+        return None
+    return INTERVAL * every * (1.0 if lab.intent is not None else lab.crowd)
 
 
 def view(func=None, *, every: float = 1.0, drive: bool = True, idle_every: float | None = None):
@@ -299,8 +302,9 @@ def status_bar(controls=None) -> None:
     The live view polls (once per full run, like every view); while the run is not training it
     still looks every ``IDLE_INTERVAL`` seconds, so a run resumed or deleted elsewhere shows.
     """
-    idle = IDLE_INTERVAL if session().view is not None else None
+    lab = session()
+    idle = IDLE_INTERVAL if lab.view is not None else None
     with st.container(border=True, key="status_bar"):
         if controls is not None:
             controls()
-        view(_draw_status, every=2, idle_every=idle)()
+        view(_draw_status, every=2 if lab.intent is None else 1, idle_every=idle)()

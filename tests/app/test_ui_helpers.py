@@ -173,3 +173,17 @@ def test_state_colour_range_follows_the_cell_and_activation():
     assert theme.state_range("sigmoid") == (0.0, 1.0)
     assert theme.state_range("relu") is None
     assert theme.state_range("relu", cell="lstm") == (-1.0, 1.0)
+
+
+def test_live_views_slow_down_with_the_crowd_except_while_a_click_waits_for_the_worker(monkeypatch):
+    from types import SimpleNamespace
+
+    from ui import live
+
+    lab = SimpleNamespace(running=True, intent=None, crowd=4.0)
+    monkeypatch.setattr(live, "session", lambda: lab)
+    assert live.interval(2) == pytest.approx(live.INTERVAL * 2 * 4.0)  # a class shares the server
+    lab.intent = "step"  # this tab's Step waits for its worker: it looks at the quiet-server pace
+    assert live.interval(2) == pytest.approx(live.INTERVAL * 2)
+    lab.running = False
+    assert live.interval(2) is None  # nothing trains: no timer
