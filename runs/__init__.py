@@ -45,7 +45,8 @@ from engine.runtime import tune_process
 tune_process()  # before NumPy loads (in a worker process too): one BLAS thread, big arrays kept in the heap
 
 _EXPORTS = {"RunError": "runs.service", "RunService": "runs.service", "RunView": "runs.view",
-            "STATES": "runs.store", "Store": "runs.store", "StoreError": "runs.store", "data_dir": "runs.store"}
+            "STATES": "runs.store", "Store": "runs.store", "StoreError": "runs.store",
+            "data_dir": "runs.store"}
 
 
 def __getattr__(name: str):

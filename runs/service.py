@@ -7,6 +7,8 @@ a worker process per run (``runs.worker.cli`` in a fresh interpreter, as the ``s
 method would, never a fork of the multi-threaded server; not multiprocessing itself, whose
 children re-run the parent's ``__main__``, under Streamlit the page script), passes commands on
 through the store and notices dead workers. Runs a dead server left active become interrupted.
+The server's service keeps one spare worker started ahead (``spare=True``, as :meth:`RunService.get`
+makes it): a new run gets it, its first step comes about 0.15 s sooner, and another spare starts.
 """
 
 from __future__ import annotations
@@ -55,11 +57,11 @@ class RunService:
         with cls._instances_lock:
             service = cls._instances.get(where)
             if service is None or service.closed:
-                service = cls._instances[where] = cls(where)
+                service = cls._instances[where] = cls(where, spare=True)
             return service
 
     def __init__(self, folder=None, max_active: int | None = None, max_workers: int | None = None,
-                 per_owner: int = 1,
+                 per_owner: int = 1, spare: bool = False,
                  idle_exit: float = worker.IDLE_EXIT, checkpoint_every: float = worker.CHECKPOINT_EVERY):
         self.store = Store(folder)
         self.max_active = max_active or 4 * (os.cpu_count() or 1)  # runs training at once
@@ -71,10 +73,15 @@ class RunService:
         self._touched: dict[str, float] = {}  # run id -> when it was last started or commanded
         self._watched: dict[str, float] = {}  # a page's run -> when a page last looked at it
         self._lock = threading.RLock()
+        self.spare = spare  # keep a worker process started ahead (see _spawn)
+        self._spare: subprocess.Popen | None = None
         self.closed = False
         self.store.interrupt_stale(LEASE)
         self._thread = threading.Thread(target=self._supervise, name="run-service", daemon=True)
         self._thread.start()
+        if spare:
+            with self._lock:
+                self._spare = self._start_worker(worker.SPARE)
 
     # --- the page's calls ---------------------------------------------------
 
@@ -231,6 +238,11 @@ class RunService:
         for run_id, proc in procs.items():
             if proc.poll() is None:
                 self.store.send_command(run_id, "release")
+        with self._lock:
+            spare, self._spare = self._spare, None
+        if spare is not None:
+            procs["-"] = spare
+            spare.stdin.close()  # a spare exits when its stdin closes
         deadline = time.monotonic() + wait
         for proc in procs.values():
             try:
@@ -266,16 +278,35 @@ class RunService:
             self.store.send_command(run["id"], "release")
 
     def _spawn(self, run_id: str, paused: bool = False) -> None:
+        """Start a worker for ``run_id``: the spare one, if this service keeps one ready (the run's first
+        step then waits for no interpreter to start and no engine to load), else a new process."""
         self._make_room()
         self._touched[run_id] = time.monotonic()
+        spare, self._spare = self._spare, None
+        if spare is not None and spare.poll() is None:
+            try:
+                spare.stdin.write(f"{run_id}{' paused' if paused else ''}\n".encode())
+                spare.stdin.close()
+                self._workers[run_id] = spare
+            except OSError:  # it died meanwhile
+                spare = None
+        else:
+            spare = None
+        if spare is None:
+            self._workers[run_id] = self._start_worker(run_id, paused)
+        if self.spare and not self.closed:
+            self._spare = self._start_worker(worker.SPARE)
+
+    def _start_worker(self, run_id: str, paused: bool = False) -> subprocess.Popen:
         cmd = [sys.executable, "-c", worker.BOOT, str(self.store.folder), run_id,
                "--parent", str(os.getpid()), "--idle-exit", repr(self.idle_exit),
                "--checkpoint-every", repr(self.checkpoint_every)]
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])))
         # Its own session (where the kernel shares CPU between sessions) or process group: its lower
         # priority counts, and a Ctrl-C reaches the server only (the worker sees it gone and exits).
-        self._workers[run_id] = subprocess.Popen(cmd + (["--paused"] if paused else []), env=env, cwd=ROOT,
-                                                 stdin=subprocess.DEVNULL, **priority.spawn_options())
+        stdin = subprocess.PIPE if run_id == worker.SPARE else subprocess.DEVNULL
+        return subprocess.Popen(cmd + (["--paused"] if paused else []), env=env, cwd=ROOT, stdin=stdin,
+                                **priority.spawn_options())
 
     def _schedule(self) -> None:
         """Reap dead workers and start queued runs while the limits allow."""

@@ -17,6 +17,7 @@ import argparse
 import collections
 import math
 import os
+import sys
 import time
 import traceback
 
@@ -267,14 +268,29 @@ BOOT = (f"from runs import priority; priority.start({PRIORITIES[0][1]}); "
         "from runs.worker import cli; cli()")
 
 
+SPARE = "-"  # the run id of a spare worker: it reads "RUN_ID" or "RUN_ID paused" from stdin first
+
+
 def cli(argv=None) -> None:
-    """How the service starts a worker: ``python -c BOOT FOLDER RUN_ID`` (:data:`BOOT`)."""
+    """How the service starts a worker: ``python -c BOOT FOLDER RUN_ID`` (:data:`BOOT`).
+
+    With the run id ``-`` (:data:`SPARE`) the process is a spare: started ahead, with the engine
+    loaded, it waits for one line on stdin naming its run (and ``paused``), so a new run's first step
+    does not wait for an interpreter to start. It exits if stdin closes first (its server is gone).
+    """
     parser = argparse.ArgumentParser(prog="runs worker", description="Train one stored run.")
     parser.add_argument("folder")
-    parser.add_argument("run_id")
+    parser.add_argument("run_id", help=f"the run to train ({SPARE}: read it from stdin)")
     parser.add_argument("--parent", type=int, help="exit when this process is no longer the parent")
     parser.add_argument("--paused", action="store_true", help="start paused (waiting for commands)")
     parser.add_argument("--idle-exit", type=float, default=IDLE_EXIT)
     parser.add_argument("--checkpoint-every", type=float, default=CHECKPOINT_EVERY)
     args = parser.parse_args(argv)
-    main(args.folder, args.run_id, args.parent, args.paused, args.idle_exit, args.checkpoint_every)
+    run_id, paused = args.run_id, args.paused
+    if run_id == SPARE:
+        Trainer(Config(steps=1, eval_every=1)).advance(1)  # the first run's one-off costs, paid now
+        words = sys.stdin.readline().split()
+        if not words:
+            return
+        run_id, paused = words[0], "paused" in words[1:]
+    main(args.folder, run_id, args.parent, paused, args.idle_exit, args.checkpoint_every)

@@ -21,7 +21,8 @@ def child(code: str, **options) -> list[str]:
 
 
 def test_start_lowers_the_priority_by_the_amount_asked_and_remembers_the_parents():
-    nice, base = child("from runs import priority; priority.start(3); print(priority.niceness(), priority.base())")
+    nice, base = child("from runs import priority; priority.start(3); "
+                       "print(priority.niceness(), priority.base())")
     assert int(base) == os.nice(0)
     assert int(nice) == min(19, os.nice(0) + 3)
 

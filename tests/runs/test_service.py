@@ -337,3 +337,27 @@ def test_a_worker_training_for_long_yields_to_newer_ones(make_service):
         group = Path(f"/proc/{pid}/autogroup").read_text()
         assert group != Path("/proc/self/autogroup").read_text() and group.split()[-1] == str(wanted)
     service.command(run_id, key, "stop")
+
+
+def test_a_spare_worker_takes_the_next_run_and_another_is_started(make_service):
+    service = make_service(spare=True)
+    spare = service._spare
+    assert spare is not None and spare.poll() is None
+    run_id, key = service.start(SMALL, paused=True)
+    assert service._workers[run_id] is spare  # the run went to the process started ahead
+    assert service._spare is not None and service._spare is not spare
+    service.command(run_id, key, "step", 3)
+    wait_for(lambda: service.store.read_run(run_id)["step"] == 3 and state_of(service, run_id) == "paused",
+             what="the spare to train the run's steps")
+    second = service._spare
+    service.close()
+    assert spare.poll() is not None and second.wait(30) == 0  # a spare exits when its server closes
+
+
+def test_a_spare_whose_server_is_gone_exits(tmp_path):
+    from runs import worker
+
+    proc = subprocess.Popen([sys.executable, "-c", worker.BOOT, str(tmp_path), worker.SPARE],
+                            stdin=subprocess.PIPE, cwd=Path(__file__).resolve().parents[2])
+    proc.stdin.close()  # what the server's death does to the pipe
+    assert proc.wait(60) == 0
