@@ -6,10 +6,12 @@ machines, not on the server), turn "Pause when solved" off and press Play, each 
 one reaches. Once all eight train, a ninth visitor, in a Chromium at normal priority, opens the
 page. Measured, ``--rounds`` times (median and worst):
 
-- usable: seconds from the ninth's navigation until its Play button is enabled and the app idle.
-  Target: within 3 s.
-- Step: seconds from the ninth's Step click until its status bar shows a step above 0.
-  Target: within 0.5 s.
+- usable: seconds from the ninth's navigation until its Play button is enabled, the app idle and
+  the page's four live charts drawn (plotly.js loaded and run: until then the browser is busy for
+  about a second and a click waits). Target: within 3 s. Also reported: ``play_enabled_s``, the
+  time to the first two alone.
+- Step: seconds from the ninth's Step click, on the usable page, until its status bar shows a step
+  above 0. Target: within 0.5 s.
 - isolation: every visitor's link names its own run, and the ninth's page starts at step 0.
 
 ``--heavy`` also opens ``/?cell=lstm&hidden=256&layers=4&bits=16`` (a link inside the app's limits)
@@ -49,12 +51,26 @@ STEPPED = f"""() => {{
 UNCHECKED = """() => [...document.querySelectorAll('[data-testid="stCheckbox"]')]
   .some(c => c.innerText.includes('Pause when solved') && !c.querySelector('input').checked)"""
 TRAINING = f"() => document.querySelector({METRICS!r})?.innerText.includes('training')"
+CHARTS = 4  # live charts on the Train page: loss, accuracy, gradient norm, hidden units
+DRAWN = f"""() => {{
+  const charts = [...document.querySelectorAll('.live-chart')];
+  return charts.length >= {CHARTS} && charts.every(c => c.querySelector('.main-svg'));
+}}"""
 
 
 def niced_chromium(folder: str) -> str:
-    """A launcher that starts Debian's Chromium under ``nice -n 19``."""
+    """A launcher that starts Debian's Chromium under ``nice -n 19``, in a way that holds.
+
+    ``nice`` alone does not: Playwright starts the browser in a session of its own, and with the
+    kernel's autogroup scheduling (``/proc/sys/kernel/sched_autogroup_enabled``) each session gets an
+    equal share of the CPU whatever its processes' nice values; Chromium running as root also puts
+    its renderers back to nice 0. So the launcher first sets its session's autogroup nice to 19
+    (``/proc/self/autogroup``; raising it needs no privilege), where the kernel has one.
+    """
     path = Path(folder) / "chromium-nice"
-    path.write_text(f'#!/bin/sh\nexec nice -n 19 {CHROMIUM} "$@"\n')
+    path.write_text("#!/bin/sh\n"
+                    "[ -w /proc/self/autogroup ] && echo 19 > /proc/self/autogroup\n"
+                    f'exec nice -n 19 {CHROMIUM} "$@"\n')
     path.chmod(0o755)
     return str(path)
 
@@ -74,6 +90,8 @@ def ninth_visit(browser, url: str) -> dict:
     except Exception:
         page.screenshot(path=str(ROOT / "artifacts" / "bench_class_ninth.png"))
         raise
+    play_enabled = time.perf_counter() - t0
+    page.wait_for_function(DRAWN, polling="raf", timeout=120_000)
     usable = time.perf_counter() - t0
     first_step = page.locator(METRICS).nth(1).inner_text()
     step = page.get_by_role("button", name="Step", exact=True)
@@ -84,7 +102,8 @@ def ninth_visit(browser, url: str) -> dict:
     page.wait_for_function("() => new URLSearchParams(location.search).has('run')", timeout=30_000)
     run = run_of(page)
     context.close()
-    return {"usable_s": usable, "step_s": stepped, "started_at": first_step, "run": run}
+    return {"usable_s": usable, "play_enabled_s": play_enabled, "step_s": stepped, "started_at": first_step,
+            "run": run}
 
 
 def heavy_visit(browser, url: str) -> float:
@@ -93,6 +112,7 @@ def heavy_visit(browser, url: str) -> float:
     t0 = time.perf_counter()
     page.goto(f"{url}/?cell=lstm&hidden=256&layers=4&bits=16")
     page.wait_for_function(USABLE, polling="raf", timeout=300_000)
+    page.wait_for_function(DRAWN, polling="raf", timeout=300_000)
     seconds = time.perf_counter() - t0
     context.close()
     return seconds
@@ -147,6 +167,8 @@ def main(argv=None) -> int:
         "visitors": args.visitors,
         "usable_s": {"median": statistics.median(v["usable_s"] for v in visits),
                      "max": max(v["usable_s"] for v in visits)},
+        "play_enabled_s": {"median": statistics.median(v["play_enabled_s"] for v in visits),
+                           "max": max(v["play_enabled_s"] for v in visits)},
         "step_s": {"median": statistics.median(v["step_s"] for v in visits),
                    "max": max(v["step_s"] for v in visits)},
         "ninth_started_at_step_0": all(v["started_at"] == "0" for v in visits),
