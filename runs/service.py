@@ -49,6 +49,7 @@ class RunError(ValueError):
 class RunService:
     _instances: dict[str, RunService] = {}
     _instances_lock = threading.Lock()
+    keep_spare = True  # whether get() makes services that keep a spare worker (tests of pages turn it off)
 
     @classmethod
     def get(cls, folder=None) -> RunService:
@@ -57,7 +58,7 @@ class RunService:
         with cls._instances_lock:
             service = cls._instances.get(where)
             if service is None or service.closed:
-                service = cls._instances[where] = cls(where, spare=True)
+                service = cls._instances[where] = cls(where, spare=cls.keep_spare)
             return service
 
     def __init__(self, folder=None, max_active: int | None = None, max_workers: int | None = None,
@@ -240,9 +241,9 @@ class RunService:
                 self.store.send_command(run_id, "release")
         with self._lock:
             spare, self._spare = self._spare, None
-        if spare is not None:
-            procs["-"] = spare
-            spare.stdin.close()  # a spare exits when its stdin closes
+        if spare is not None and spare.poll() is None:  # it holds no run: nothing to wait for
+            spare.kill()
+            spare.wait(5)
         deadline = time.monotonic() + wait
         for proc in procs.values():
             try:

@@ -44,9 +44,11 @@ def page(open_page):
 @pytest.fixture(autouse=True)
 def run_store(tmp_path, monkeypatch):
     """Each test's runs go to its own store; its workers are stopped afterwards."""
-    monkeypatch.setenv("RNNLAB_DATA", str(tmp_path / "runs"))
-    yield tmp_path / "runs"
     from runs.service import RunService
+
+    monkeypatch.setenv("RNNLAB_DATA", str(tmp_path / "runs"))
+    monkeypatch.setattr(RunService, "keep_spare", False)  # a spare worker per test only costs time here
+    yield tmp_path / "runs"
     for service in list(RunService._instances.values()):
         service.close()
     RunService._instances.clear()

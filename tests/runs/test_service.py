@@ -351,7 +351,7 @@ def test_a_spare_worker_takes_the_next_run_and_another_is_started(make_service):
              what="the spare to train the run's steps")
     second = service._spare
     service.close()
-    assert spare.poll() is not None and second.wait(30) == 0  # a spare exits when its server closes
+    assert spare.poll() is not None and second.poll() is not None  # the spare ends with its service
 
 
 def test_a_spare_whose_server_is_gone_exits(tmp_path):
