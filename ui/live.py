@@ -17,14 +17,14 @@ Pages use:
 - ``@view()`` / ``@view(every=3, drive=False)`` / ``view(func, idle_every=0.8)()`` -- make a live view
 - ``play()``, ``pause()``, ``step()``, ``set_speed(label)`` -- the controls
 
-The router uses ``with page_run(): ...`` around the page and ``status_bar(controls)``.
+The router uses ``with page_run(status, controls): ...`` around the page; the status bar itself is
+:mod:`ui.status`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import math
 import time
 
 import streamlit as st
@@ -32,18 +32,17 @@ import streamlit as st
 from runs.worker import CLASS_PACE
 from ui import present
 from ui import session as state
-from ui.session import session, state_label, track_probe
+from ui.session import session, track_probe
 
 INTERVAL = 0.2  # seconds between live-view polls while training (times the crowd factor)
 CROWD_FREE = 2  # pages polling at once on this server before the live views slow down
 MAX_SLOWDOWN = 8.0  # ... by at most this factor (a poll every 1.6 s), so a class shares the server
-IDLE_INTERVAL = 2.0  # seconds between the status bar's polls of a run that is not training
 SPEEDS = {"crawl": 1.0, "class": CLASS_PACE, "slow": 30.0, "full": 0.0}  # label -> steps/s (0: no limit)
 STEP_STEPS = {"crawl": 1, "class": 1, "slow": 10, "full": 100}  # steps a Step click trains, per speed
 STEP_WAIT_S = 0.3  # a Step click waits this long at most for the worker to take the steps
 _VIEWS = "live.page_views"  # how many page views called poll() in this full run
 _RUN = "live.page_run"  # a token set for the length of a full script run by page_run()
-_STATUS = "live.status"  # (container, controls) of the status bar this full run has yet to draw
+STATUS_SLOT = "live.status"  # (container, controls) of the status bar this full run has yet to draw
 
 
 def poll() -> bool:
@@ -195,116 +194,19 @@ def view(func=None, *, every: float = 1.0, drive: bool = True, idle_every: float
     return st.fragment(body, run_every=idle_every if playing is None else playing)
 
 
-# --- the run status ------------------------------------------------------------------------------
-
-STATE_ICONS = {"idle": "○", "queued": "…", "training": "▶", "paused": "‖", "solved": "✔", "finished": "■",
-               "diverged": "⚠", "stalled": "⚠", "failed": "⚠", "interrupted": "↯", "deleted": "✕"}
-
-
-def _fmt(value: float, spec: str) -> str:
-    return "–" if value is None or not math.isfinite(value) else format(value, spec)
-
-
-def status_values(lab) -> dict[str, str]:
-    """The status bar's figures as display strings (label -> value)."""
-    tr = lab.trainer
-    ev = tr.history.evals
-    label = state_label(lab)
-    return {
-        "State": f"{STATE_ICONS[label]} {label}",
-        f"Step (of {tr.config.steps:,})": f"{tr.step:,}",
-        "Samples seen": f"{tr.samples:,}",
-        "Loss": _fmt(tr.history.train.last("loss"), ".4g"),
-        "Exact sums": _fmt(100 * ev.last("exact_acc"), ".1f") + ("%" if len(ev) else ""),
-        "Steps/s": _fmt(lab.rate.rate, ",.0f") if lab.running else "–",
-    }
-
-
-def _notes(lab) -> None:
-    """What the state needs said: trouble, a wait, a watched run, a solved one."""
-    tr, label = lab.trainer, state_label(lab)
-    if lab.error:
-        st.error(lab.error, icon=":material/error:")
-    if label == "queued":
-        where = state.service().queue_position(lab.run_id)
-        ahead = f" ({where - 1} ahead of it)" if where and where > 1 else ""
-        st.info(f"**Waiting for a free slot**{ahead}: this server trains at most "
-                f"{state.service().max_active} runs at once, one per visitor; it starts by itself.",
-                icon=":material/hourglass_top:")
-    elif label == "deleted":
-        st.warning("This run was deleted (on the Runs page or from the command line). Press **Reset** on "
-                   "the Train page to start a fresh one.", icon=":material/delete:")
-    elif label == "interrupted":
-        st.warning(f"{tr.message or 'Training was interrupted.'} Press **Play** to train on from step "
-                   f"{tr.step:,}." if lab.owned else tr.message, icon=":material/replay:")
-    elif tr.status in ("diverged", "stalled", "failed"):
-        st.error(tr.message, icon=":material/warning:")
-    elif label == "paused" and tr.message:
-        st.info(tr.message, icon=":material/pause_circle:")
-    elif tr.solved_at_step is not None:
-        st.success(f"**Solved at step {tr.solved_at_step:,}**: every sum of the evaluation set was "
-                   "right.", icon=":material/check_circle:")
-    if not lab.owned:
-        with st.container(horizontal=True, vertical_alignment="center"):
-            st.info(f"You are watching run **{lab.run_id}** from a shared link: it trains for whoever "
-                    "started it. Train a copy to change it.", icon=":material/visibility:", width="stretch")
-            st.button("Train a copy", key="status.copy", icon=":material/content_copy:",
-                      on_click=state.train_copy,
-                      help="Your own run, from this run's latest checkpoint, with its history so far.")
-
-
-def _draw_status() -> None:
-    lab = session()
-    cols = st.columns(6)
-    for col, (label, value) in zip(cols, status_values(lab).items(), strict=True):
-        col.metric(label, value)
-    _notes(lab)
-
-
 @contextlib.contextmanager
 def page_run(status=None, controls=None):
     """The router's full script run around the page and the status bar (live views inside poll once
     between them, see :func:`poll`).
 
     ``status``: the container set aside for the status bar (None: the page shows no run);
-    ``controls``: the run's buttons for its head. :func:`show_status` draws it there once per run.
+    ``controls``: the run's buttons for its head. ``ui.status.show_status`` draws it there once per run.
     """
     st.session_state[_VIEWS] = 0
     st.session_state[_RUN] = object()
-    st.session_state[_STATUS] = None if status is None else (status, controls)
+    st.session_state[STATUS_SLOT] = None if status is None else (status, controls)
     try:
         yield
     finally:
         st.session_state[_RUN] = None  # views rerun on their own timers are runs of their own
-        st.session_state[_STATUS] = None
-
-
-def show_status() -> None:
-    """Draw the status bar in the place :func:`page_run` set aside, unless it is drawn already.
-
-    The router calls this before the page, so a click's effect (the state reads "paused") is on the
-    screen as soon as the run starts, before the page's charts; a page whose own widgets change the
-    tab's run (the Train page's settings) calls it once they have been applied, and the router's
-    call after the page covers a page that did not."""
-    slot = st.session_state.get(_STATUS)
-    if slot is None:
-        return
-    st.session_state[_STATUS] = None
-    where, controls = slot
-    with where:
-        status_bar(controls)
-
-
-def status_bar(controls=None) -> None:
-    """The run status on every page that shows the run: ``controls()`` (the run's buttons, drawn by
-    the full run so a click reruns every view), then a live view of the figures and notes.
-
-    The live view polls (once per full run, like every view); while the run is not training it
-    still looks every ``IDLE_INTERVAL`` seconds, so a run resumed or deleted elsewhere shows.
-    """
-    lab = session()
-    idle = IDLE_INTERVAL if lab.view is not None else None
-    with st.container(border=True, key="status_bar"):
-        if controls is not None:
-            controls()
-        view(_draw_status, every=2 if lab.intent is None else 1, idle_every=idle)()
+        st.session_state[STATUS_SLOT] = None

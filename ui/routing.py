@@ -58,7 +58,7 @@ def shows_run(page: st.Page) -> bool:
 
 def settles_run(page: st.Page) -> bool:
     """Whether ``page`` draws the status bar itself, once its widgets have changed the run
-    (``ui.live.show_status``); the router draws it before every other page."""
+    (``ui.status.show_status``); the router draws it before every other page."""
     return name_of(page) in SETTLES_RUN
 
 

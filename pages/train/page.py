@@ -3,7 +3,7 @@
 import streamlit as st
 
 from pages.train import figures
-from ui import controls, downloads, live, predictions, task_picture
+from ui import controls, downloads, live, predictions, status, task_picture
 from ui import link as query
 from ui import session as state
 from ui.live_chart import live_chart
@@ -12,7 +12,7 @@ lab = state.session()
 config = controls.config_controls(lab.config, key="train")
 query.write(config)
 pending = state.apply(config)
-live.show_status()  # the settings are applied: the status bar shows the run as it now is
+status.show_status()  # the settings are applied: the status bar shows the run as it now is
 
 task_picture.show(
     "Press **Play** and the network starts adding random pairs of binary numbers, one bit per time step "
