@@ -80,7 +80,10 @@ def test_first_hundred_losses_equal_the_recorded_ones(name):
         t = Trainer(Config(seed=int(seed), steps=10_000, **overrides))
         t.advance(FIXTURE["steps"])
         for col in ("loss", "grad_norm"):
-            assert_allclose(t.history.train[col], want[col], rtol=1e-12, atol=1e-12,
+            # The fixture was recorded on a CPU whose BLAS kernels (AVX-512) sum in another order than
+            # others' (AVX2): over 100 steps of the chaotic gated and dropout runs the rounding grows
+            # to about 1e-11 relative. A change to the algorithm shows at 1e-6 or more.
+            assert_allclose(t.history.train[col], want[col], rtol=1e-9, atol=1e-12,
                             err_msg=f"{col} of {name} (seed {seed}) differs from the recorded run")
 
 
