@@ -27,18 +27,24 @@ from ui.theme import (  # noqa: F401
 )
 
 
-def solved_marks(solved_at: int | None, at: str = "top") -> dict:
+def solved_marks(solved_at: int | None, at: str = "top", last_step: float | None = None) -> dict:
     """Layout additions marking the step at which the run was solved: a dotted vertical line with a
-    label beside it, to its left, at the ``at`` ("top" or "bottom") of the plot, where the curves
-    leave room and the legend is not (none when not solved)."""
+    label beside it at the ``at`` ("top" or "bottom") of the plot, where the curves leave room and the
+    legend is not (none when not solved). The label goes left of the line, or right of it when the line
+    is in the left third of the x axis (steps 0 to ``last_step``), where the left has no room for it."""
     if solved_at is None:
         return {}
+    side = "left" if last_step and solved_at < last_step / 3 else "right"
     line = {"type": "line", "xref": "x", "yref": "paper", "x0": solved_at, "x1": solved_at, "y0": 0, "y1": 1,
             "line": {"color": GREEN, "width": 2, "dash": "dot"}, "layer": "below"}
     label = {"text": f"solved at step {solved_at:,}", "x": solved_at, "xref": "x", "y": float(at == "top"),
-             "yref": "paper", "xanchor": "right", "yanchor": at, "showarrow": False,
+             "yref": "paper", "xanchor": side, "yanchor": at, "showarrow": False,
              "bgcolor": "rgba(255,255,255,0.7)", "font": {"size": FONT, "color": GREEN}}
     return {"shapes": [line], "annotations": [label]}
+
+
+def _last(steps) -> float | None:
+    return float(steps[-1]) if len(steps) else None
 
 
 def loss_figure(step: np.ndarray, loss: np.ndarray, eval_step: np.ndarray | None = None,
@@ -59,7 +65,7 @@ def loss_figure(step: np.ndarray, loss: np.ndarray, eval_step: np.ndarray | None
         data.append(_line(ex, ey, "evaluation loss", COLORS["eval"], ".4g"))
         if two:
             data[-1].update(yaxis="y2")
-    empty, marks = _empty_note(data[:1], "No training yet"), solved_marks(solved_at, "bottom")
+    empty, marks = _empty_note(data[:1], "No training yet"), solved_marks(solved_at, "bottom", _last(step))
     if not two:
         return _figure(data, "Loss (log scale)", revision,
                        **{"xaxis": _step_axis(), "yaxis": _log_axis(y, ey), **marks, **empty})
@@ -80,7 +86,7 @@ def accuracy_figure(eval_step: np.ndarray, exact: np.ndarray, bit: np.ndarray,
     data = [_line(x, 100 * e, "exact sums", COLORS["exact"], ".1f"),
             _line(x, 100 * b, "bits", COLORS["bit"], ".1f")]
     return _figure(data, "Accuracy on the evaluation set", revision, xaxis=_step_axis(), legend_y=0.0,
-                   yaxis={"range": [0, 101], "ticksuffix": "%"}, **solved_marks(solved_at))
+                   yaxis={"range": [0, 101], "ticksuffix": "%"}, **solved_marks(solved_at, last_step=_last(eval_step)))
 
 
 def grad_norm_figure(step: np.ndarray, grad_norm: np.ndarray, revision="grad_norm") -> go.Figure:

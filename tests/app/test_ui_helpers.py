@@ -187,3 +187,18 @@ def test_live_views_slow_down_with_the_crowd_except_while_a_click_waits_for_the_
     assert live.interval(2) == pytest.approx(live.INTERVAL * 2)
     lab.running = False
     assert live.interval(2) is None  # nothing trains: no timer
+
+
+def test_the_solved_label_stays_inside_the_chart_whichever_side_has_room():
+    steps = np.arange(1, 1001)
+
+    def label(fig):
+        (note,) = [a for a in fig.layout.annotations if a.text.startswith("solved at step")]
+        return note.xanchor
+
+    # Solved at 160 of 1,000 steps: the left of the line is too narrow, the label goes right of it.
+    assert label(figures.loss_figure(steps, np.ones(1000), solved_at=160)) == "left"
+    assert label(figures.accuracy_figure(steps[::20], np.ones(50), np.ones(50), solved_at=160)) == "left"
+    # Just solved (160 of 200 steps): the label goes left of the line, clear of the curves still to come.
+    assert label(figures.loss_figure(steps[:200], np.ones(200), solved_at=160)) == "right"
+    assert label(figures.accuracy_figure(steps[:200:20], np.ones(10), np.ones(10), solved_at=160)) == "right"
