@@ -86,7 +86,8 @@ def accuracy_figure(eval_step: np.ndarray, exact: np.ndarray, bit: np.ndarray,
     data = [_line(x, 100 * e, "exact sums", COLORS["exact"], ".1f"),
             _line(x, 100 * b, "bits", COLORS["bit"], ".1f")]
     return _figure(data, "Accuracy on the evaluation set", revision, xaxis=_step_axis(), legend_y=0.0,
-                   yaxis={"range": [0, 101], "ticksuffix": "%"}, **solved_marks(solved_at, last_step=_last(eval_step)))
+                   yaxis={"range": [0, 101], "ticksuffix": "%"},
+                   **solved_marks(solved_at, last_step=_last(eval_step)))
 
 
 def grad_norm_figure(step: np.ndarray, grad_norm: np.ndarray, revision="grad_norm") -> go.Figure:
