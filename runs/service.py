@@ -3,12 +3,9 @@
 :meth:`RunService.get` returns the process's service for a data folder (a page keeps it in
 ``st.cache_resource``; it holds no per-visitor state). It admits runs (the live cost budget),
 queues them beyond the limits (``4 x cores`` training at once, one live run per visitor), starts
-a worker process per run (``runs.worker.cli`` in a fresh interpreter, as the ``spawn`` start
-method would, never a fork of the multi-threaded server; not multiprocessing itself, whose
-children re-run the parent's ``__main__``, under Streamlit the page script), passes commands on
-through the store and notices dead workers. Runs a dead server left active become interrupted.
-The server's service keeps one spare worker started ahead (``spare=True``, as :meth:`RunService.get`
-makes it): a new run gets it, its first step comes about 0.15 s sooner, and another spare starts.
+a worker process per run (:mod:`runs.launch`; the server's service keeps one spare started ahead,
+``spare=True`` as :meth:`RunService.get` makes it), passes commands on through the store and
+notices dead workers. Runs a dead server left active become interrupted.
 """
 
 from __future__ import annotations
@@ -17,7 +14,6 @@ import math
 import os
 import secrets
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -25,10 +21,10 @@ from pathlib import Path
 from engine import checkpoint, cost
 from engine.config import Config
 from engine.model import SequenceModel
-from runs import priority, worker
+from runs import worker
+from runs.launch import Launcher
 from runs.store import Store, data_dir
 
-ROOT = str(Path(__file__).resolve().parents[1])  # the project folder, where ``runs`` is importable
 LEASE = 10.0  # a queued or training run without a heartbeat this long is interrupted
 TICK = 0.1  # seconds between the supervisor's looks at its workers and queue
 RESUMABLE = ("paused", "solved", "interrupted", "finished", "queued")
@@ -67,22 +63,18 @@ class RunService:
         self.store = Store(folder)
         self.max_active = max_active or 4 * (os.cpu_count() or 1)  # runs training at once
         self.max_workers = max_workers or 2 * self.max_active  # processes, idle (paused) ones included
-        self.per_owner, self.idle_exit = per_owner, idle_exit
-        self.checkpoint_every = checkpoint_every
+        self.per_owner = per_owner
         self._workers: dict[str, subprocess.Popen] = {}
         self._queue: list[str] = []  # run ids waiting for a slot, oldest first
         self._touched: dict[str, float] = {}  # run id -> when it was last started or commanded
         self._watched: dict[str, float] = {}  # a page's run -> when a page last looked at it
         self._lock = threading.RLock()
-        self.spare = spare  # keep a worker process started ahead (see _spawn)
-        self._spare: subprocess.Popen | None = None
         self.closed = False
         self.store.interrupt_stale(LEASE)
         self._thread = threading.Thread(target=self._supervise, name="run-service", daemon=True)
+        with self._lock:
+            self._launcher = Launcher(self.store.folder, idle_exit, checkpoint_every, spare=spare)
         self._thread.start()
-        if spare:
-            with self._lock:
-                self._spare = self._start_worker(worker.SPARE)
 
     # --- the page's calls ---------------------------------------------------
 
@@ -240,10 +232,7 @@ class RunService:
             if proc.poll() is None:
                 self.store.send_command(run_id, "release")
         with self._lock:
-            spare, self._spare = self._spare, None
-        if spare is not None and spare.poll() is None:  # it holds no run: nothing to wait for
-            spare.kill()
-            spare.wait(5)
+            self._launcher.close()
         deadline = time.monotonic() + wait
         for proc in procs.values():
             try:
@@ -279,35 +268,10 @@ class RunService:
             self.store.send_command(run["id"], "release")
 
     def _spawn(self, run_id: str, paused: bool = False) -> None:
-        """Start a worker for ``run_id``: the spare one, if this service keeps one ready (the run's first
-        step then waits for no interpreter to start and no engine to load), else a new process."""
+        """Start a worker for ``run_id`` (the spare one, if this service keeps one ready)."""
         self._make_room()
         self._touched[run_id] = time.monotonic()
-        spare, self._spare = self._spare, None
-        if spare is not None and spare.poll() is None:
-            try:
-                spare.stdin.write(f"{run_id}{' paused' if paused else ''}\n".encode())
-                spare.stdin.close()
-                self._workers[run_id] = spare
-            except OSError:  # it died meanwhile
-                spare = None
-        else:
-            spare = None
-        if spare is None:
-            self._workers[run_id] = self._start_worker(run_id, paused)
-        if self.spare and not self.closed:
-            self._spare = self._start_worker(worker.SPARE)
-
-    def _start_worker(self, run_id: str, paused: bool = False) -> subprocess.Popen:
-        cmd = [sys.executable, "-c", worker.BOOT, str(self.store.folder), run_id,
-               "--parent", str(os.getpid()), "--idle-exit", repr(self.idle_exit),
-               "--checkpoint-every", repr(self.checkpoint_every)]
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])))
-        # Its own session (where the kernel shares CPU between sessions) or process group: its lower
-        # priority counts, and a Ctrl-C reaches the server only (the worker sees it gone and exits).
-        stdin = subprocess.PIPE if run_id == worker.SPARE else subprocess.DEVNULL
-        return subprocess.Popen(cmd + (["--paused"] if paused else []), env=env, cwd=ROOT, stdin=stdin,
-                                **priority.spawn_options())
+        self._workers[run_id] = self._launcher.launch(run_id, paused)
 
     def _schedule(self) -> None:
         """Reap dead workers and start queued runs while the limits allow."""

@@ -13,8 +13,8 @@ from run_helpers import wait_for
 from engine.config import Config
 from runs import RunError, Store
 from runs.catalog import SUMMARY_COLUMNS, compare_settings, filter_runs, runs_csv, summary_row
+from runs.launch import ROOT
 from runs.library import discard
-from runs.service import ROOT
 
 
 @pytest.fixture

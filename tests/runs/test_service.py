@@ -341,15 +341,15 @@ def test_a_worker_training_for_long_yields_to_newer_ones(make_service):
 
 def test_a_spare_worker_takes_the_next_run_and_another_is_started(make_service):
     service = make_service(spare=True)
-    spare = service._spare
+    spare = service._launcher.spare
     assert spare is not None and spare.poll() is None
     run_id, key = service.start(SMALL, paused=True)
     assert service._workers[run_id] is spare  # the run went to the process started ahead
-    assert service._spare is not None and service._spare is not spare
+    assert service._launcher.spare is not None and service._launcher.spare is not spare
     service.command(run_id, key, "step", 3)
     wait_for(lambda: service.store.read_run(run_id)["step"] == 3 and state_of(service, run_id) == "paused",
              what="the spare to train the run's steps")
-    second = service._spare
+    second = service._launcher.spare
     service.close()
     assert spare.poll() is not None and second.poll() is not None  # the spare ends with its service
 
