@@ -70,7 +70,7 @@ def poll() -> bool:
         return False
     lab.polls += 1
     state.settle(lab)
-    running, seen = lab.running, (lab.run_id, lab.view.state)
+    running = lab.running
     now_crowd = crowd()
     if running and not 1 / 1.5 < now_crowd / lab.crowd < 1.5:  # the timers follow a changed crowd
         lab.crowd = now_crowd
@@ -79,13 +79,21 @@ def poll() -> bool:
         lab.rate.add(lab.view.step)
     if changed:
         track_probe(lab)  # every couple of seconds, on whichever page is open
-    if running != lab.was_running or seen != lab.seen:  # the buttons and timers follow the new state
-        stopped = lab.was_running and not running
-        lab.was_running, lab.seen = running, seen
-        if stopped:
-            lab.rate.clear()
+    if _note_state(lab):  # the buttons and timers follow the new state
         st.rerun()
     return changed
+
+
+def _note_state(lab) -> bool:
+    """Remember whether the run trains, and its state; returns whether either changed since last noted
+    (the buttons and timers drawn before that were drawn for the old state)."""
+    running, seen = lab.running, (lab.run_id, lab.view.state if lab.view is not None else None)
+    if running == lab.was_running and seen == lab.seen:
+        return False
+    if lab.was_running and not running:
+        lab.rate.clear()
+    lab.was_running, lab.seen = running, seen
+    return True
 
 
 def crowd() -> float:
@@ -134,6 +142,7 @@ def step() -> None:
         state.expect("step", lab.trainer.step + n)
         lab.was_running = True
         _wait_for_worker(lab)
+        _note_state(lab)  # the run this click starts draws the state the worker left (no second run)
 
 
 def _wait_for_worker(lab) -> None:

@@ -349,6 +349,23 @@ def test_play_and_step_train_on_from_a_solved_run(app):
     assert lab(at).running
 
 
+def test_a_step_the_worker_carries_out_at_once_is_drawn_by_the_clicks_own_run(app, monkeypatch):
+    """The click's run waits for the worker, then draws the paused run: no second run of the page."""
+    reruns = []
+    real_rerun = live.st.rerun
+    monkeypatch.setattr(live.st, "rerun", lambda *a, **k: (reruns.append(1), real_rerun(*a, **k)))
+    at = open_with(app, Config(steps=1_000_000))
+    at.checkbox(key="train.auto_pause.w").uncheck().run()
+    at.button(key="train.play").click().run()
+    wait_until(at, lambda lab: lab.trainer.step > 0 and lab.view.state == "training", what="training")
+    reruns.clear()
+    at.button(key="train.step").click().run()
+    if lab(at).intent is not None:
+        pytest.skip("the worker took longer than the click waits for (a busy machine)")
+    assert lab(at).view.state == "paused" and status(at)["State"].endswith("paused")
+    assert reruns == []
+
+
 def test_step_while_training_pauses_after_a_few_more_steps(app):
     at = open_with(app, Config(steps=1_000_000))
     at.checkbox(key="train.auto_pause.w").uncheck().run()
