@@ -59,7 +59,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "browser")]
 
-from browser_helpers import launch_chromium, open_app, running_app, wait_for_app_idle  # noqa: E402
+from browser_helpers import launch_chromium, open_app, press, running_app, wait_for_app_idle  # noqa: E402
 
 from engine import Config, Trainer  # noqa: E402
 from runs import RunService  # noqa: E402
@@ -153,10 +153,10 @@ def _state(page) -> str:
 
 
 def _timed_click(page, locator, done_js: str, arg=None) -> float:
-    """Seconds from the click to ``done_js`` (a JS predicate) holding, polled at every animation frame."""
+    """Seconds from a person's click (:func:`browser_helpers.press`) to ``done_js`` (a JS predicate)
+    holding, polled at every animation frame."""
     locator.wait_for(state="visible")
-    t0 = time.perf_counter()
-    locator.click()
+    t0 = press(page, locator)
     page.wait_for_function(done_js, arg=arg, polling="raf", timeout=30_000)
     return time.perf_counter() - t0
 

@@ -117,3 +117,18 @@ def save_screenshot(page, name: str, full_page: bool = False) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+def press(page, locator) -> float:
+    """Click ``locator`` as a person would, at once: the mouse pressed and released at its centre.
+    Returns the ``time.perf_counter()`` just before the press, to time the click's effect from.
+
+    Playwright's ``locator.click()`` first checks that the element is visible, stable over two
+    animation frames and able to receive the click; in a tab busy redrawing live charts that adds
+    30-300 ms before the click happens, which a timing of the app's answer must leave out. Wait for
+    the element yourself (it must not move meanwhile)."""
+    box = locator.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    t0 = time.perf_counter()
+    page.mouse.click(x, y)
+    return t0
