@@ -21,7 +21,7 @@ import numpy as np
 
 from engine.analysis.budget import Sample, sums_within
 from engine.analysis.probe import Probe, fit_probe
-from engine.analysis.states import States, collect_states, default_pairs
+from engine.analysis.states import States, collect_states, default_pairs, finite
 from engine.data import AdditionBatch, eval_set
 from engine.model import SequenceModel
 
@@ -43,7 +43,7 @@ def correlate(h: np.ndarray, target: np.ndarray) -> np.ndarray:
     A constant column (or a constant target) has correlation 0, not NaN;
     non-finite values count as 0.
     """
-    h = np.nan_to_num(np.asarray(h, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    h = finite(np.asarray(h, dtype=np.float64))
     y = np.asarray(target, dtype=np.float64)
     n = h.shape[0]
     if n < 2:
@@ -161,7 +161,7 @@ class Projection:
 
     def project(self, h: np.ndarray) -> np.ndarray:
         """Coordinates (..., k) of any states ``h`` (..., H) on the same components."""
-        return (np.nan_to_num(h) - self.mean) @ self.components.T
+        return (finite(h) - self.mean) @ self.components.T
 
 
 def pca_projection(states: States, k: int = 2, max_points: int = 3000, target: str = "carry_out",
@@ -172,7 +172,7 @@ def pca_projection(states: States, k: int = 2, max_points: int = 3000, target: s
     Signs are fixed (largest loading positive) so the picture does not flip
     between calls. With fewer than ``k`` units the missing components are 0.
     """
-    X = np.nan_to_num(states.h)
+    X = finite(states.h)
     n, H = X.shape
     mean = X.mean(axis=0) if n else np.zeros(H)
     Xc = X - mean

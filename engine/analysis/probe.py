@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.activations import sigmoid
-from engine.analysis.states import States, collect_states
+from engine.analysis.states import States, collect_states, finite
 from engine.data import AdditionBatch, eval_set
 from engine.model import SequenceModel
 
@@ -95,7 +95,7 @@ class Probe:
     def predict_proba(self, h: np.ndarray) -> np.ndarray:
         """(...,) probability of a carry for states ``h`` (..., H)."""
         with np.errstate(over="ignore", invalid="ignore"):
-            return sigmoid(np.nan_to_num(h) @ self.w + self.b)
+            return sigmoid(finite(h) @ self.w + self.b)
 
     def predict(self, h: np.ndarray) -> np.ndarray:
         """(...,) the probe's carry bit for states ``h`` (..., H)."""
@@ -126,7 +126,7 @@ def fit_probe(states: States, target: str = "carry_out", test_frac: float = 0.5,
     warm : a previous probe on states of the same width to start from (faster)
     """
     y = states.target(target).astype(np.float64)
-    h = np.nan_to_num(states.h)
+    h = finite(states.h)
     rng = np.random.default_rng(seed)
     train, test = split_pairs(states.pair, test_frac, seed)
     tr_idx, te_idx = np.flatnonzero(train), np.flatnonzero(test)

@@ -1,5 +1,7 @@
 """Carry analyses, the one-step explanation and length generalisation, on models with known answers."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -24,7 +26,7 @@ from engine.analysis.explain import (
 )
 from engine.analysis.generalise import default_widths, length_generalisation
 from engine.analysis.probe import ProbeTracker, carry_probe, fit_logistic, fit_probe, split_pairs
-from engine.analysis.states import collect_states
+from engine.analysis.states import collect_states, finite
 from engine.data import eval_set, make_batch
 
 
@@ -104,6 +106,28 @@ def test_constant_units_and_a_constant_carry_give_zero_not_nan():
     h_nan = h.copy()
     h_nan[0, 0] = np.nan
     assert np.isfinite(correlate(h_nan, carry)).all()
+
+
+def test_finite_counts_nan_and_infinities_as_zero_and_copies_only_then():
+    h = np.array([[0.5, -1.0], [2.0, 3.0]])
+    assert finite(h) is h  # all finite: the same array, no copy
+    bad = np.array([[np.nan, 1.0], [np.inf, -np.inf]])
+    out = finite(bad)
+    assert_array_equal(out, [[0.0, 1.0], [0.0, 0.0]])
+    assert np.isnan(bad[0, 0]) and np.isinf(bad[1, 0])  # the input is left as it was
+
+
+def test_analyses_of_states_with_infinities_stay_finite(solved):
+    states = collect_states(solved, eval_set(4))
+    h = states.h.copy()
+    h[::7, 0] = np.inf  # a unit that overflowed (an unbounded activation) at some positions
+    h[::11, 1] = -np.inf
+    blown = replace(states, h=h)
+    assert np.isfinite(correlate(blown.h, blown.carry_out)).all()
+    probe = fit_probe(blown)
+    assert np.isfinite(probe.w).all() and 0.0 <= probe.test_acc <= 1.0
+    proj = pca_projection(blown)
+    assert np.isfinite(proj.points).all() and np.isfinite(proj.project(h[:5])).all()
 
 
 def test_ranking_puts_the_strongest_unit_first_by_absolute_correlation(solved_states):
