@@ -96,6 +96,12 @@ def _note_state(lab) -> bool:
     return True
 
 
+def full_run() -> bool:
+    """Whether this script run is a full run of the page (a click, a link, a refresh), not a live
+    view's run on its own timer."""
+    return st.session_state.get(_RUN) is not None
+
+
 def crowd() -> float:
     """How much slower than ``INTERVAL`` live views poll: 1 while at most ``CROWD_FREE`` pages poll on
     this server, growing with more (up to ``MAX_SLOWDOWN``), so many visitors training at once leave

@@ -16,16 +16,22 @@ from engine.analysis.probe import ProbeTracker
 from engine.data import eval_set
 from engine.model import SequenceModel
 from pages.unrolled.state import TRAINED, P, is_live, source
+from ui import live
 from ui.session import session, track_probe, weights_step
 from ui.widget_state import ss
 
 REPORT_REFRESH_S = 3.0  # while training: recompute the carry analyses at most this often
 LENGTH_REFRESH_S = 6.0  # ... and the length-generalisation curve
+CLICK_PATIENCE = 3.0  # a full run of the page (a click) reuses a live result this many times as old
 MEMO_SIZE = 4
 
 
 def _memo(name: str, model: SequenceModel, compute, refresh_s: float):
-    """Memoise ``compute()`` by the model's fingerprint; while live, reuse a result for ``refresh_s``."""
+    """Memoise ``compute()`` by the model's fingerprint; while live, reuse a result for ``refresh_s``.
+
+    While live, the page's full runs (a click on the stepper, say) reuse a result up to
+    ``CLICK_PATIENCE`` times as old, so a click never waits for an analysis (~0.1-0.3 s each for the
+    default model): the live views' own timed runs recompute it."""
     store = ss().setdefault(P + "memo_" + name, {})
     fp = fingerprint(model)
     if fp in store:
@@ -33,7 +39,8 @@ def _memo(name: str, model: SequenceModel, compute, refresh_s: float):
     latest = store.get("latest")
     trained = source() == TRAINED
     follows = session().trainer if trained else model  # a run's weights are a new object each snapshot
-    fresh = latest is not None and time.perf_counter() - latest[1] < refresh_s
+    patience = refresh_s * (CLICK_PATIENCE if live.full_run() else 1.0)
+    fresh = latest is not None and time.perf_counter() - latest[1] < patience
     if fresh and is_live() and latest[0] is follows:
         return latest[2]
     value = compute()

@@ -168,6 +168,29 @@ def test_live_polls_redraw_the_page_while_a_worker_trains(app):
     assert shown and int(shown.group(1).replace(",", "")) > 0
 
 
+@pytest.mark.parametrize("full_run", [True, False], ids=["a click's full run", "a live view's timed run"])
+def test_while_training_a_click_reuses_the_latest_analysis_and_live_views_remeasure(app, monkeypatch,
+                                                                                   full_run):
+    from pages.unrolled import analyses as A
+    from ui import live
+
+    app.query_params["steps"] = "1000000"
+    app.run()
+    app.checkbox(key="train.auto_pause.w").uncheck().run()
+    app.button(key="train.play").click().run()
+    app.switch_page(PAGE).run()
+    wait_until(app, lambda lab: lab.trainer.snapshot_step > 0, what="a snapshot of trained weights")
+    memo = app.session_state["unrolled.memo_report0"]
+    measured = memo["latest"][3]
+    wait_until(app, lambda lab: lab.trainer.snapshot_step > measured, what="newer weights")
+    follows, at, report, step = memo["latest"]
+    memo["latest"] = (follows, at - 1.5 * A.REPORT_REFRESH_S, report, step)  # due for remeasuring
+    monkeypatch.setattr(live, "full_run", lambda: full_run)
+    app.button(key="unrolled.next").click().run()
+    assert outlined_step(app) == 1
+    assert (app.session_state["unrolled.memo_report0"]["latest"][2] is report) == full_run
+
+
 def test_an_lstm_shows_its_cell_state_and_gates(app):
     app.query_params["cell"] = "lstm"
     app.query_params["hidden"] = "6"
