@@ -29,7 +29,6 @@ from ui.theme import (
     REFERENCE,
     bit_axis,
     figure,
-    layout,
 )
 
 CARRY_COLORS = BINARY  # no carry / carry, in every carry view
@@ -181,32 +180,30 @@ def correlation_figure(r: np.ndarray, ranking: Sequence[int], marked: Sequence[i
     r = np.asarray(r, dtype=float)
     units = [int(u) for u in ranking][:top]
     marked = set(int(m) for m in marked)
-    fig = go.Figure(go.Bar(
+    bars = go.Bar(
         x=r[units], y=[unit_label(u, marked) for u in units], orientation="h",
         marker={"color": [HIGHLIGHT if u in marked else (GREY if r[u] >= 0 else PALE)
                           for u in units]},
-        hovertemplate="%{y}: r = %{x:.3f}<extra></extra>"))
-    fig.update_layout(layout(
-        "Correlation of each unit with the carry", revision, max(220, 18 * len(units) + 80),
+        hovertemplate="%{y}: r = %{x:.3f}<extra></extra>")
+    return figure(
+        [bars], "Correlation of each unit with the carry", revision, max(220, 18 * len(units) + 80),
         xaxis={"range": [-1.05, 1.05], "title": {"text": "Pearson r with the carry out of the step"}},
-        yaxis={"autorange": "reversed"}))
-    return fig
+        yaxis={"autorange": "reversed"})
 
 
 def probe_curve_figure(steps: np.ndarray, accuracy: np.ndarray, baseline: float | None = None,
                        revision="probe") -> go.Figure:
     """Held-out probe accuracy against training step (with the current-bits-only yardstick)."""
-    fig = go.Figure(go.Scatter(
-        x=np.asarray(steps), y=100 * np.asarray(accuracy, dtype=float), mode="lines+markers",
-        line={"color": GREEN}, marker={"size": 5}, name="probe",
-        hovertemplate="step %{x:,d}: %{y:.2f}%<extra></extra>"))
+    fig = figure(
+        [go.Scatter(x=np.asarray(steps), y=100 * np.asarray(accuracy, dtype=float), mode="lines+markers",
+                    line={"color": GREEN}, marker={"size": 5}, name="probe",
+                    hovertemplate="step %{x:,d}: %{y:.2f}%<extra></extra>")],
+        "Probe accuracy while training (%)", revision, 240,
+        xaxis={"title": {"text": "training step"}, "rangemode": "tozero"},
+        yaxis={"range": [50, 100.5], "ticksuffix": "%"})
     if baseline is not None and np.isfinite(baseline):
         fig.add_hline(y=100 * baseline, line={"dash": "dot", "color": REFERENCE},
                       annotation_text="current bits alone", annotation_position="bottom right")
-    fig.update_layout(layout(
-        "Probe accuracy while training (%)", revision, 240,
-        xaxis={"title": {"text": "training step"}, "rangemode": "tozero"},
-        yaxis={"range": [50, 100.5], "ticksuffix": "%"}))
     return fig
 
 
@@ -218,51 +215,48 @@ def pca_figure(points: np.ndarray, carry: np.ndarray, explained: np.ndarray, pat
     """
     points = np.asarray(points, dtype=float)
     carry = np.asarray(carry)
-    fig = go.Figure()
+    traces = []
     for c, name in ((0, "no carry"), (1, "carry")):
         sel = carry == c
-        fig.add_trace(go.Scattergl(
+        traces.append(go.Scattergl(
             x=points[sel, 0], y=points[sel, 1], mode="markers", name=name,
             marker={"color": CARRY_COLORS[c], "size": 5, "opacity": 0.45},
             hovertemplate=f"{name}<br>PC1 %{{x:.2f}}, PC2 %{{y:.2f}}<extra></extra>"))
     if path is not None and len(path):
         path = np.asarray(path, dtype=float)
-        fig.add_trace(go.Scatter(
+        traces.append(go.Scatter(
             x=path[:, 0], y=path[:, 1], mode="lines+markers+text", name="this sum",
             text=[str(t) if t in (0, step, len(path) - 1) else "" for t in range(len(path))],
             customdata=np.arange(len(path)), textposition="top center",
             line={"color": INK, "width": 1.5}, marker={"color": INK, "size": 7},
             hovertemplate="this sum, step %{customdata}<extra></extra>"))
         if step is not None and 0 <= step < len(path):
-            fig.add_trace(go.Scatter(
+            traces.append(go.Scatter(
                 x=[path[step, 0]], y=[path[step, 1]], mode="markers", name=f"step {step}",
                 marker={"size": 18, "color": "rgba(0,0,0,0)", "line": {"color": HIGHLIGHT, "width": 3}},
                 hoverinfo="skip"))
     ev = 100 * np.asarray(explained, dtype=float)
-    fig.update_layout(layout(
-        "Hidden states, first two principal components", revision, 420,
+    return figure(
+        traces, "Hidden states, first two principal components", revision, 420,
         xaxis={"title": {"text": f"PC1 ({ev[0]:.0f}% of variance)"}, "zeroline": False},
         yaxis={"title": {"text": f"PC2 ({ev[1]:.0f}% of variance)"}, "zeroline": False},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0.0}))
-    return fig
+        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0.0})
 
 
 def length_figure(widths: np.ndarray, exact: np.ndarray, bit: np.ndarray, train_bits: int,
                   current: int | None = None, revision="length") -> go.Figure:
     """Exact-sum and bit accuracy against bit width; the training width is marked."""
-    fig = go.Figure([
+    fig = figure([
         go.Scatter(x=widths, y=100 * np.asarray(exact), mode="lines+markers", name="exact sums",
                    line={"color": GREEN}, hovertemplate="%{x} bits: %{y:.1f}% exact<extra></extra>"),
         go.Scatter(x=widths, y=100 * np.asarray(bit), mode="lines+markers", name="bits",
                    line={"color": PURPLE, "dash": "dot"},
                    hovertemplate="%{x} bits: %{y:.1f}% of bits<extra></extra>"),
-    ])
+    ], "Accuracy on longer numbers, same weights (%)", revision, 300,
+        xaxis={"title": {"text": "bit width"}}, yaxis={"range": [-2, 102], "ticksuffix": "%"},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0})
     fig.add_vline(x=train_bits, line={"dash": "dash", "color": REFERENCE},
                   annotation_text=f"trained on {train_bits} bits", annotation_position="bottom right")
     if current is not None and current != train_bits:
         fig.add_vline(x=current, line={"color": HIGHLIGHT, "width": 2})
-    fig.update_layout(layout(
-        "Accuracy on longer numbers, same weights (%)", revision, 300,
-        xaxis={"title": {"text": "bit width"}}, yaxis={"range": [-2, 102], "ticksuffix": "%"},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0}))
     return fig
